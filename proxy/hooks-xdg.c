@@ -1,0 +1,54 @@
+/* SPDX-License-Identifier: MIT */
+#include <stdio.h>
+#include <string.h>
+
+#include "hooks-impl.h"
+#include "sanitize.h"
+
+/* Room for the label, its decoration and the longest title a policy may
+ * allow, well inside one message. */
+#define LABELLED_MAX 2048
+
+static enum vmapp_rule rewrite(struct vmapp_hook_ctx *ctx, const char *text, size_t len)
+{
+	int r = vmapp_hook_rewrite_string(ctx, text, len);
+	return r < 0 ? VMAPP_RULE_NO_MEMORY : VMAPP_RULE_OK;
+}
+
+/* The title is the guest's to choose, within bounds; the "[label] " in
+ * front of it is not: a guest can not draw a window that looks like the
+ * host's own. */
+enum vmapp_rule vmapp_hook_set_title(struct vmapp_hook_ctx *ctx)
+{
+	const struct vmapp_limits *limits = vmapp_policy_limits(ctx->conn->config->policy);
+	const char *untrusted_title = ctx->view->args[0].str.data;
+	size_t untrusted_len = ctx->view->args[0].str.size - 1;
+	char clean[LABELLED_MAX];
+	char labelled[LABELLED_MAX + 64];
+
+	size_t max = limits->title_length < LABELLED_MAX - 1 ? limits->title_length
+							     : LABELLED_MAX - 1;
+	vmapp_sanitize_title(untrusted_title, untrusted_len, max, clean, sizeof(clean));
+	int n = snprintf(labelled, sizeof(labelled), "[%s] %s", ctx->conn->config->label, clean);
+	if (n < 0 || (size_t)n >= sizeof(labelled))
+		return VMAPP_RULE_NO_MEMORY;
+	return rewrite(ctx, labelled, (size_t)n);
+}
+
+enum vmapp_rule vmapp_hook_set_app_id(struct vmapp_hook_ctx *ctx)
+{
+	const struct vmapp_limits *limits = vmapp_policy_limits(ctx->conn->config->policy);
+	const char *untrusted_app_id = ctx->view->args[0].str.data;
+	size_t untrusted_len = ctx->view->args[0].str.size - 1;
+	char clean[LABELLED_MAX];
+	char labelled[LABELLED_MAX + 64];
+
+	size_t max = limits->title_length < LABELLED_MAX - 1 ? limits->title_length
+							     : LABELLED_MAX - 1;
+	vmapp_sanitize_app_id(untrusted_app_id, untrusted_len, max, clean, sizeof(clean));
+	int n = snprintf(labelled, sizeof(labelled), "vmapp.%s.%s", ctx->conn->config->label,
+			 clean);
+	if (n < 0 || (size_t)n >= sizeof(labelled))
+		return VMAPP_RULE_NO_MEMORY;
+	return rewrite(ctx, labelled, (size_t)n);
+}

@@ -1,0 +1,108 @@
+/* SPDX-License-Identifier: MIT */
+/* vmapp-proxy: command line parsing and wiring only. */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "local.h"
+#include "policy.h"
+#include "sanitize.h"
+#include "vmapp-tables.h"
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"Usage: vmapp-proxy --local [OPTIONS] -- COMMAND [ARGS...]\n"
+		"       vmapp-proxy --local [OPTIONS] --listen PATH\n"
+		"\n"
+		"A validating Wayland proxy: every message between the app and the\n"
+		"compositor in WAYLAND_DISPLAY is checked against the protocol tables\n"
+		"and the policy; windows are labelled \"[LABEL] title\".\n"
+		"\n"
+		"  --local           proxy host apps to the host compositor\n"
+		"  --label LABEL     the label of windows and app_ids (default: local);\n"
+		"                    1-32 of a-z, 0-9 and '-'\n"
+		"  --policy FILE     the policy file (default: the built-in default policy)\n"
+		"  --listen PATH     serve a socket at PATH until SIGTERM or SIGINT\n"
+		"  -v, --verbose     log connections too\n"
+		"  -h, --help        show this help\n"
+		"  --version         show the version\n"
+		"\n"
+		"With COMMAND, it runs COMMAND on a private socket and exits with its\n"
+		"status; 125 when the proxy itself fails, 126/127 when COMMAND can not\n"
+		"run.  See vmapp-proxy(1) and vmapp-allowlist(5).\n");
+}
+
+int main(int argc, char *argv[])
+{
+	enum { OPT_LOCAL = 256, OPT_LABEL, OPT_POLICY, OPT_LISTEN, OPT_VERSION };
+	static const struct option longopts[] = {
+		{ "local", no_argument, NULL, OPT_LOCAL },
+		{ "label", required_argument, NULL, OPT_LABEL },
+		{ "policy", required_argument, NULL, OPT_POLICY },
+		{ "listen", required_argument, NULL, OPT_LISTEN },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, OPT_VERSION },
+		{ 0 },
+	};
+	struct vmapp_local_options options = { .label = "local" };
+	const char *policy_path = NULL;
+	bool local = false;
+	int c;
+
+	/* "+": options end at the command's name. */
+	while ((c = getopt_long(argc, argv, "+vh", longopts, NULL)) != -1) {
+		switch (c) {
+		case OPT_LOCAL: local = true; break;
+		case OPT_LABEL: options.label = optarg; break;
+		case OPT_POLICY: policy_path = optarg; break;
+		case OPT_LISTEN: options.listen_path = optarg; break;
+		case 'v': options.verbose = true; break;
+		case 'h': usage(stdout); return 0;
+		case OPT_VERSION: printf("vmapp-proxy %s\n", VMAPP_VERSION); return 0;
+		default: usage(stderr); return 2;
+		}
+	}
+	if (!local) {
+		fprintf(stderr, "vmapp-proxy: say --local (the only mode so far)\n");
+		usage(stderr);
+		return 2;
+	}
+	if (!vmapp_label_valid(options.label)) {
+		fprintf(stderr, "vmapp-proxy: bad label '%s': 1 to 32 of a-z, 0-9 and '-', "
+				"not starting with '-'\n", options.label);
+		return 2;
+	}
+	if (optind < argc)
+		options.command = argv + optind;
+	if (!options.command && !options.listen_path) {
+		fprintf(stderr, "vmapp-proxy: give a COMMAND to run or --listen PATH\n");
+		usage(stderr);
+		return 2;
+	}
+
+	struct vmapp_policy *policy;
+	if (policy_path) {
+		char error[512];
+		int r = vmapp_policy_load(policy_path, &vmapp_protocols, error, sizeof(error),
+					  &policy);
+		if (r < 0) {
+			fprintf(stderr, "vmapp-proxy: %s\n", error);
+			return 2;
+		}
+	} else {
+		policy = vmapp_policy_create_default();
+		if (!policy) {
+			fprintf(stderr, "vmapp-proxy: the built-in policy failed to load\n");
+			return VMAPP_EXIT_FAILURE;
+		}
+	}
+	options.policy = policy;
+
+	int status = vmapp_local_run(&options);
+	vmapp_policy_destroy(policy);
+	return status;
+}

@@ -1,0 +1,593 @@
+/* SPDX-License-Identifier: MIT */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "relay.h"
+
+/* libwayland receives at most 28 fds per recvmsg (MAX_FDS_OUT); more in one
+ * sendmsg would be cut off and lost on the other side. */
+#define FDS_PER_SENDMSG 28
+/* A libwayland sender never has more fds ahead of their messages than
+ * one flush's worth; more is an attempt to hoard our fd table. */
+#define FDS_AHEAD_MAX FDS_PER_SENDMSG
+#define READ_CHUNK 16384
+/* Enough room for any fd count the kernel lets one sendmsg carry. */
+#define CMSG_FDS_MAX 253
+
+enum source_kind { SOURCE_LISTEN, SOURCE_SIGNAL, SOURCE_CLIENT, SOURCE_SERVER };
+
+struct source {
+	enum source_kind kind;
+	struct client *client; /* may be NULL */
+};
+
+/* One socket of a proxied client: what came in, and what waits to go out. */
+struct side {
+	int fd;
+	struct source source;
+	struct vmapp_buf in;
+	struct vmapp_fdq in_fds;
+	struct vmapp_buf out;
+	struct vmapp_fdq out_fds;
+	/* For each fd of out_fds: the stream offset where its message
+	 * starts.  It must leave with that message's first byte or earlier. */
+	uint64_t out_fd_at[VMAPP_FDQ_MAX];
+	uint64_t out_base; /* stream offset of out's first pending byte */
+	uint32_t events;   /* epoll interest now */
+	bool eof;
+};
+
+struct client {
+	struct vmapp_relay *relay;
+	unsigned int number;
+	struct vmapp_conn conn;
+	struct side app;      /* the proxied client */
+	struct side upstream; /* our own connection to the compositor */
+	struct client *next;
+};
+
+struct vmapp_relay {
+	struct vmapp_relay_options options;
+	int epoll_fd;
+	int listen_fd;
+	int signal_fd;
+	sigset_t old_mask;
+	pid_t child;
+	int child_status;
+	bool child_done;
+	bool stop;
+	struct client *clients;
+	unsigned int next_number;
+	struct source listen_source;
+	struct source signal_source;
+};
+
+static void client_log(const struct client *c, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+static void client_log(const struct client *c, const char *fmt, ...)
+{
+	char line[1024];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(line, sizeof(line), fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "vmapp-proxy[%s]: client %u: %s\n", c->relay->options.conn.label,
+		c->number, line);
+}
+
+static const struct vmapp_limits *relay_limits(const struct vmapp_relay *relay)
+{
+	return vmapp_policy_limits(relay->options.conn.policy);
+}
+
+static void side_init(struct side *s, int fd, enum source_kind kind, struct client *c)
+{
+	memset(s, 0, sizeof(*s));
+	s->fd = fd;
+	s->source.kind = kind;
+	s->source.client = c;
+}
+
+static void side_finish(struct side *s)
+{
+	if (s->fd >= 0)
+		close(s->fd);
+	s->fd = -1;
+	vmapp_buf_finish(&s->in);
+	vmapp_buf_finish(&s->out);
+	vmapp_fdq_finish(&s->in_fds);
+	vmapp_fdq_finish(&s->out_fds);
+}
+
+static bool side_pending(const struct side *s)
+{
+	return vmapp_buf_size(&s->out) > 0 || s->out_fds.n > 0;
+}
+
+static int side_update(int epoll_fd, struct side *s, bool want_read)
+{
+	uint32_t events = 0;
+
+	if (want_read && !s->eof)
+		events |= EPOLLIN;
+	if (side_pending(s))
+		events |= EPOLLOUT;
+	if (events == s->events)
+		return 0;
+	struct epoll_event ev = { .events = events, .data.ptr = &s->source };
+	s->events = events;
+	return epoll_ctl(epoll_fd, EPOLL_CTL_MOD, s->fd, &ev) < 0 ? -errno : 0;
+}
+
+static void client_destroy(struct client *c)
+{
+	struct vmapp_relay *relay = c->relay;
+	struct client **p = &relay->clients;
+
+	while (*p && *p != c)
+		p = &(*p)->next;
+	if (*p)
+		*p = c->next;
+	if (relay->options.verbose)
+		client_log(c, "disconnected");
+	side_finish(&c->app);
+	side_finish(&c->upstream);
+	vmapp_conn_finish(&c->conn);
+	free(c);
+}
+
+/* Sends what it can without blocking.  0, or -errno when the peer is gone. */
+static int side_flush(struct side *s)
+{
+	while (vmapp_buf_size(&s->out) > 0) {
+		size_t n_fds = s->out_fds.n < FDS_PER_SENDMSG ? s->out_fds.n : FDS_PER_SENDMSG;
+		size_t len = vmapp_buf_size(&s->out);
+		if (s->out_fds.n > n_fds) {
+			uint64_t before = s->out_fd_at[n_fds] - s->out_base;
+			if (before < len)
+				len = before;
+		}
+		if (len == 0)
+			return -EPROTO; /* one message with more fds than a flush carries */
+
+		struct iovec iov = { .iov_base = s->out.data + s->out.start, .iov_len = len };
+		union {
+			char buf[CMSG_SPACE(sizeof(int) * FDS_PER_SENDMSG)];
+			struct cmsghdr align;
+		} control;
+		struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1 };
+		if (n_fds > 0) {
+			memset(&control, 0, sizeof(control));
+			msg.msg_control = control.buf;
+			msg.msg_controllen = CMSG_SPACE(sizeof(int) * n_fds);
+			struct cmsghdr *cmsg = CMSG_FIRSTHDR(&msg);
+			cmsg->cmsg_level = SOL_SOCKET;
+			cmsg->cmsg_type = SCM_RIGHTS;
+			cmsg->cmsg_len = CMSG_LEN(sizeof(int) * n_fds);
+			memcpy(CMSG_DATA(cmsg), s->out_fds.fds, sizeof(int) * n_fds);
+		}
+		ssize_t n = sendmsg(s->fd, &msg, MSG_DONTWAIT | MSG_NOSIGNAL);
+		if (n < 0) {
+			if (errno == EAGAIN || errno == EINTR)
+				return 0;
+			return -errno;
+		}
+		/* The receiver has its own copies now. */
+		vmapp_fdq_drop(&s->out_fds, n_fds);
+		memmove(s->out_fd_at, s->out_fd_at + n_fds, s->out_fds.n * sizeof(uint64_t));
+		vmapp_buf_consume(&s->out, (size_t)n);
+		s->out_base += (uint64_t)n;
+	}
+	return 0;
+}
+
+/* Reads once.  0 on data or EAGAIN, 1 at end of stream, -errno on error,
+ * -EMFILE when more fds arrived than may be held. */
+static int side_read(struct side *s)
+{
+	uint8_t *p = vmapp_buf_reserve(&s->in, READ_CHUNK);
+	if (!p)
+		return -ENOMEM;
+
+	union {
+		char buf[CMSG_SPACE(sizeof(int) * CMSG_FDS_MAX)];
+		struct cmsghdr align;
+	} control;
+	struct iovec iov = { .iov_base = p, .iov_len = READ_CHUNK };
+	struct msghdr msg = {
+		.msg_iov = &iov,
+		.msg_iovlen = 1,
+		.msg_control = control.buf,
+		.msg_controllen = sizeof(control.buf),
+	};
+	ssize_t n = recvmsg(s->fd, &msg, MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
+	if (n < 0)
+		return errno == EAGAIN || errno == EINTR ? 0 : -errno;
+
+	int r = 0;
+	for (struct cmsghdr *cmsg = CMSG_FIRSTHDR(&msg); cmsg; cmsg = CMSG_NXTHDR(&msg, cmsg)) {
+		if (cmsg->cmsg_level != SOL_SOCKET || cmsg->cmsg_type != SCM_RIGHTS)
+			continue;
+		size_t count = (cmsg->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+		for (size_t i = 0; i < count; i++) {
+			int fd;
+			memcpy(&fd, CMSG_DATA(cmsg) + i * sizeof(int), sizeof(int));
+			if (vmapp_fdq_push(&s->in_fds, fd) < 0) {
+				close(fd);
+				r = -EMFILE;
+			}
+		}
+	}
+	if (msg.msg_flags & MSG_CTRUNC)
+		r = -EMFILE;
+	if (n == 0 && r == 0)
+		return 1;
+	s->in.len += (size_t)n;
+	return r;
+}
+
+static void violation(struct client *c, const struct vmapp_verdict *v)
+{
+	client_log(c, "%s.%s@%u: %s", v->interface_name, v->message_name, v->object_id,
+		   vmapp_rule_name(v->rule));
+	if (v->rule != VMAPP_RULE_SERVER_PROTOCOL) {
+		char text[128];
+		snprintf(text, sizeof(text), "vmapp: %s.%s: %s", v->interface_name,
+			 v->message_name, vmapp_rule_name(v->rule));
+		uint32_t code = v->rule == VMAPP_RULE_NO_MEMORY ? 2 /* no_memory */
+			      : v->rule == VMAPP_RULE_OBJECT_UNKNOWN ? 0 /* invalid_object */
+			      : 1 /* invalid_method */;
+		/* Best effort: the client is cut off whether or not it reads this. */
+		struct vmapp_buf *out = &c->app.out;
+		out->start = out->len = 0;
+		vmapp_fdq_finish(&c->app.out_fds);
+		if (vmapp_conn_write_error(out, v->object_id ? v->object_id : 1, code, text) == 0)
+			side_flush(&c->app);
+	}
+	client_destroy(c);
+}
+
+static void simple_violation(struct client *c, enum vmapp_rule rule)
+{
+	struct vmapp_verdict v = {
+		.rule = rule, .interface_name = "?", .message_name = "?", .object_id = 0,
+	};
+	violation(c, &v);
+}
+
+/* Runs every whole message of one direction through the validator.
+ * false when the client was destroyed. */
+static bool pump(struct client *c, enum vmapp_direction direction)
+{
+	struct side *from = direction == VMAPP_REQUEST ? &c->app : &c->upstream;
+	struct side *to = direction == VMAPP_REQUEST ? &c->upstream : &c->app;
+	const struct vmapp_limits *limits = relay_limits(c->relay);
+
+	while (vmapp_buf_size(&from->in) > 0) {
+		/* Back-pressure: the reader of `to` is behind; wait for it. */
+		if (vmapp_buf_size(&to->out) >= limits->queue_bytes)
+			break;
+		uint64_t at = to->out_base + vmapp_buf_size(&to->out);
+		struct vmapp_verdict v = vmapp_conn_handle(&c->conn, direction,
+							   vmapp_buf_head(&from->in),
+							   vmapp_buf_size(&from->in),
+							   from->in_fds.fds, from->in_fds.n, &to->out);
+		if (v.rule == VMAPP_RULE_HEADER_TRUNCATED || v.rule == VMAPP_RULE_MESSAGE_TRUNCATED)
+			break;
+		if (v.rule != VMAPP_RULE_OK) {
+			violation(c, &v);
+			return false;
+		}
+		if (v.forward && v.n_fds > 0) {
+			size_t first = to->out_fds.n;
+			if (vmapp_fdq_move(&from->in_fds, &to->out_fds, v.n_fds) < 0) {
+				simple_violation(c, VMAPP_RULE_LIMIT_FDS);
+				return false;
+			}
+			for (size_t i = first; i < to->out_fds.n; i++)
+				to->out_fd_at[i] = at;
+		} else {
+			vmapp_fdq_drop(&from->in_fds, v.n_fds);
+		}
+		vmapp_buf_consume(&from->in, v.size);
+	}
+
+	if (direction == VMAPP_REQUEST &&
+	    (from->in_fds.n + to->out_fds.n > limits->fds_in_flight ||
+	     (vmapp_buf_size(&from->in) == 0 && from->in_fds.n > FDS_AHEAD_MAX))) {
+		struct vmapp_verdict v = {
+			.rule = vmapp_buf_size(&from->in) == 0 ? VMAPP_RULE_FD_EXTRA
+							       : VMAPP_RULE_LIMIT_FDS,
+			.interface_name = "?", .message_name = "?",
+		};
+		violation(c, &v);
+		return false;
+	}
+	return true;
+}
+
+static bool client_update(struct client *c)
+{
+	const struct vmapp_limits *limits = relay_limits(c->relay);
+	/* Read from one side only while the other's queue has room. */
+	bool read_app = vmapp_buf_size(&c->upstream.out) < limits->queue_bytes &&
+			vmapp_buf_size(&c->app.in) < limits->queue_bytes;
+	bool read_upstream = vmapp_buf_size(&c->app.out) < limits->queue_bytes &&
+			     vmapp_buf_size(&c->upstream.in) < limits->queue_bytes;
+
+	if (side_flush(&c->upstream) < 0 || side_flush(&c->app) < 0) {
+		client_destroy(c);
+		return false;
+	}
+	/* The compositor hung up (it may have killed this client) or the
+	 * app did: once what is queued for the app is out, we are done. */
+	if (c->app.eof || (c->upstream.eof && !side_pending(&c->app))) {
+		client_destroy(c);
+		return false;
+	}
+	if (side_update(c->relay->epoll_fd, &c->app, read_app) < 0 ||
+	    side_update(c->relay->epoll_fd, &c->upstream, read_upstream) < 0) {
+		client_destroy(c);
+		return false;
+	}
+	return true;
+}
+
+static void handle_side(struct client *c, struct side *s, uint32_t events)
+{
+	enum vmapp_direction direction = s == &c->app ? VMAPP_REQUEST : VMAPP_EVENT;
+
+	if (events & (EPOLLIN | EPOLLHUP | EPOLLERR)) {
+		int r = side_read(s);
+		if (r == -EMFILE) {
+			if (direction == VMAPP_REQUEST) {
+				simple_violation(c, VMAPP_RULE_LIMIT_FDS);
+				return;
+			}
+			client_destroy(c);
+			return;
+		}
+		if (r != 0) {
+			s->eof = true;
+			if (r < 0 && c->relay->options.verbose)
+				client_log(c, "%s: %s", s == &c->app ? "app" : "compositor",
+					   strerror(-r));
+		}
+		if (!pump(c, direction))
+			return;
+	}
+	/* Room may have opened up for the other direction too. */
+	if (!pump(c, direction == VMAPP_REQUEST ? VMAPP_EVENT : VMAPP_REQUEST))
+		return;
+	client_update(c);
+}
+
+static int connect_upstream(const char *path)
+{
+	struct sockaddr_un addr = { .sun_family = AF_UNIX };
+
+	if (strlen(path) >= sizeof(addr.sun_path))
+		return -ENAMETOOLONG;
+	strcpy(addr.sun_path, path);
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	if (connect(fd, (struct sockaddr *)&addr, sizeof(addr)) < 0) {
+		int r = -errno;
+		close(fd);
+		return r;
+	}
+	if (fcntl(fd, F_SETFL, O_NONBLOCK) < 0) {
+		int r = -errno;
+		close(fd);
+		return r;
+	}
+	return fd;
+}
+
+static void accept_client(struct vmapp_relay *relay)
+{
+	int fd = accept4(relay->listen_fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
+	if (fd < 0)
+		return;
+
+	int up = connect_upstream(relay->options.upstream_path);
+	if (up < 0) {
+		fprintf(stderr, "vmapp-proxy[%s]: can not reach the compositor at %s: %s\n",
+			relay->options.conn.label, relay->options.upstream_path, strerror(-up));
+		close(fd);
+		return;
+	}
+
+	struct client *c = calloc(1, sizeof(*c));
+	if (!c) {
+		close(fd);
+		close(up);
+		return;
+	}
+	c->relay = relay;
+	c->number = ++relay->next_number;
+	side_init(&c->app, fd, SOURCE_CLIENT, c);
+	side_init(&c->upstream, up, SOURCE_SERVER, c);
+	if (vmapp_conn_init(&c->conn, &relay->options.conn) < 0)
+		goto fail;
+
+	struct epoll_event ev = { .events = EPOLLIN, .data.ptr = &c->app.source };
+	if (epoll_ctl(relay->epoll_fd, EPOLL_CTL_ADD, fd, &ev) < 0)
+		goto fail;
+	c->app.events = EPOLLIN;
+	ev.data.ptr = &c->upstream.source;
+	if (epoll_ctl(relay->epoll_fd, EPOLL_CTL_ADD, up, &ev) < 0)
+		goto fail;
+	c->upstream.events = EPOLLIN;
+
+	c->next = relay->clients;
+	relay->clients = c;
+	if (relay->options.verbose)
+		client_log(c, "connected");
+	return;
+fail:
+	side_finish(&c->app);
+	side_finish(&c->upstream);
+	vmapp_conn_finish(&c->conn);
+	free(c);
+}
+
+static void handle_signal(struct vmapp_relay *relay)
+{
+	struct signalfd_siginfo si;
+
+	while (read(relay->signal_fd, &si, sizeof(si)) == sizeof(si)) {
+		if (si.ssi_signo == SIGCHLD) {
+			int status;
+			pid_t pid;
+			while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
+				if (pid != relay->child)
+					continue;
+				relay->child_done = true;
+				relay->child_status = WIFEXITED(status) ? WEXITSTATUS(status)
+								       : 128 + WTERMSIG(status);
+			}
+		} else {
+			relay->stop = true;
+		}
+	}
+}
+
+static int listen_on(const char *path)
+{
+	struct sockaddr_un addr = { .sun_family = AF_UNIX };
+
+	if (strlen(path) >= sizeof(addr.sun_path))
+		return -ENAMETOOLONG;
+	strcpy(addr.sun_path, path);
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	if (fd < 0)
+		return -errno;
+	if (bind(fd, (struct sockaddr *)&addr, sizeof(addr)) < 0 || listen(fd, 128) < 0) {
+		int r = -errno;
+		close(fd);
+		return r;
+	}
+	return fd;
+}
+
+struct vmapp_relay *vmapp_relay_create(const struct vmapp_relay_options *options)
+{
+	struct vmapp_relay *relay = calloc(1, sizeof(*relay));
+	if (!relay)
+		return NULL;
+	relay->options = *options;
+	relay->epoll_fd = relay->listen_fd = relay->signal_fd = -1;
+	relay->listen_source.kind = SOURCE_LISTEN;
+	relay->signal_source.kind = SOURCE_SIGNAL;
+
+	sigset_t mask;
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGTERM);
+	sigaddset(&mask, SIGINT);
+	sigaddset(&mask, SIGCHLD);
+	sigaddset(&mask, SIGHUP);
+	if (sigprocmask(SIG_BLOCK, &mask, &relay->old_mask) < 0)
+		goto fail;
+	relay->signal_fd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
+	relay->epoll_fd = epoll_create1(EPOLL_CLOEXEC);
+	if (relay->signal_fd < 0 || relay->epoll_fd < 0)
+		goto fail;
+
+	int fd = listen_on(options->listen_path);
+	if (fd < 0) {
+		fprintf(stderr, "vmapp-proxy: can not listen on %s: %s\n", options->listen_path,
+			strerror(-fd));
+		goto fail;
+	}
+	relay->listen_fd = fd;
+
+	struct epoll_event ev = { .events = EPOLLIN, .data.ptr = &relay->listen_source };
+	if (epoll_ctl(relay->epoll_fd, EPOLL_CTL_ADD, relay->listen_fd, &ev) < 0)
+		goto fail;
+	ev.data.ptr = &relay->signal_source;
+	if (epoll_ctl(relay->epoll_fd, EPOLL_CTL_ADD, relay->signal_fd, &ev) < 0)
+		goto fail;
+	return relay;
+fail:
+	vmapp_relay_destroy(relay);
+	return NULL;
+}
+
+void vmapp_relay_destroy(struct vmapp_relay *relay)
+{
+	if (!relay)
+		return;
+	while (relay->clients)
+		client_destroy(relay->clients);
+	if (relay->listen_fd >= 0) {
+		close(relay->listen_fd);
+		unlink(relay->options.listen_path);
+	}
+	if (relay->signal_fd >= 0)
+		close(relay->signal_fd);
+	if (relay->epoll_fd >= 0)
+		close(relay->epoll_fd);
+	sigprocmask(SIG_SETMASK, &relay->old_mask, NULL);
+	free(relay);
+}
+
+void vmapp_relay_watch_child(struct vmapp_relay *relay, pid_t pid)
+{
+	relay->child = pid;
+}
+
+int vmapp_relay_run(struct vmapp_relay *relay)
+{
+	struct epoll_event events[64];
+
+	/* A child that died before the loop started still left a SIGCHLD. */
+	handle_signal(relay);
+	while (!relay->stop && !relay->child_done) {
+		int n = epoll_wait(relay->epoll_fd, events, 64, -1);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return -errno;
+		}
+		for (int i = 0; i < n; i++) {
+			struct source *src = events[i].data.ptr;
+			switch (src->kind) {
+			case SOURCE_LISTEN:
+				accept_client(relay);
+				break;
+			case SOURCE_SIGNAL:
+				handle_signal(relay);
+				break;
+			case SOURCE_CLIENT:
+			case SOURCE_SERVER: {
+				struct client *c = src->client;
+				/* It may have gone earlier in this batch. */
+				bool alive = false;
+				for (struct client *k = relay->clients; k; k = k->next)
+					alive |= k == c;
+				if (alive)
+					handle_side(c, src->kind == SOURCE_CLIENT ? &c->app
+										  : &c->upstream,
+						    events[i].events);
+				break;
+			}
+			}
+		}
+	}
+	return relay->child_done ? relay->child_status : 0;
+}

@@ -1,0 +1,36 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The relay: one epoll loop, one upstream compositor connection per client,
+ * non-blocking sockets and bounded queues in both directions.
+ */
+#ifndef VMAPP_RELAY_H
+#define VMAPP_RELAY_H
+
+#include <stdbool.h>
+#include <sys/types.h>
+
+#include "conn.h"
+
+struct vmapp_relay;
+
+struct vmapp_relay_options {
+	const char *listen_path;   /* the socket to serve; created, removed at exit */
+	const char *upstream_path; /* the compositor's socket */
+	struct vmapp_conn_config conn;
+	bool verbose;
+};
+
+struct vmapp_relay *vmapp_relay_create(const struct vmapp_relay_options *options);
+void vmapp_relay_destroy(struct vmapp_relay *relay); /* accepts NULL; removes the socket */
+
+/* Watches a child: when it exits, vmapp_relay_run returns its status. */
+void vmapp_relay_watch_child(struct vmapp_relay *relay, pid_t pid);
+
+/*
+ * Serves until SIGTERM or SIGINT (returns 0) or until the watched child
+ * exits (returns its exit status, 128 + signal when killed).  Negative
+ * errno when the loop itself fails.
+ */
+int vmapp_relay_run(struct vmapp_relay *relay);
+
+#endif
