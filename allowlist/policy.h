@@ -62,4 +62,13 @@ const struct vmapp_limits *vmapp_policy_limits(const struct vmapp_policy *policy
 /* True for the interfaces no policy can allow (DESIGN.md "Always blocked"). */
 bool vmapp_policy_always_blocked(const char *interface);
 
+/* The always-blocked interface names (static, not sorted); their count in
+ * *ret_n.  For documentation checks and diagnostics. */
+const char *const *vmapp_policy_blocked_list(size_t *ret_n);
+
+/* The text of the compiled-in default policy: static, *ret_len bytes and a
+ * terminating NUL.  Parse it with vmapp_policy_parse() to learn why
+ * vmapp_policy_create_default() failed. */
+const char *vmapp_policy_default_text(size_t *ret_len);
+
 #endif
