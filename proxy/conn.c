@@ -23,6 +23,7 @@ void vmapp_conn_finish(struct vmapp_conn *conn)
 		close(conn->pools[i].fd);
 	free(conn->pools);
 	free(conn->globals);
+	free(conn->configures);
 	vmapp_objmap_finish(&conn->objects);
 	memset(conn, 0, sizeof(*conn));
 }
@@ -51,7 +52,7 @@ int vmapp_conn_write_error(struct vmapp_buf *out, uint32_t object_id, uint32_t c
 
 /* Objects the message creates or destroys, once it is on its way. */
 static enum vmapp_rule track(struct vmapp_conn *conn, enum vmapp_direction direction,
-			     const struct vmapp_message_view *view)
+			     const struct vmapp_message_view *view, uint64_t new_data)
 {
 	const struct vmapp_message *m = view->message;
 	uint32_t version = view->object->version;
@@ -78,6 +79,7 @@ static enum vmapp_rule track(struct vmapp_conn *conn, enum vmapp_direction direc
 		if (r < 0)
 			return direction == VMAPP_REQUEST ? VMAPP_RULE_NEW_ID_IN_USE
 							  : VMAPP_RULE_SERVER_PROTOCOL;
+		vmapp_objmap_get_mut(&conn->objects, view->args[i].u)->data = new_data;
 	}
 
 	if (m->destructor) {
@@ -140,7 +142,7 @@ struct vmapp_verdict vmapp_conn_handle(struct vmapp_conn *conn, enum vmapp_direc
 	};
 	r = vmapp_hooks_run(&ctx, direction);
 	if (r == VMAPP_RULE_OK && ctx.forward)
-		r = track(conn, direction, &view);
+		r = track(conn, direction, &view, ctx.new_data);
 	if (r != VMAPP_RULE_OK) {
 		if (direction == VMAPP_EVENT && r != VMAPP_RULE_NO_MEMORY)
 			r = VMAPP_RULE_SERVER_PROTOCOL;

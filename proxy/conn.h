@@ -40,6 +40,14 @@ struct vmapp_pool {
 	uint64_t size;
 };
 
+/* Configure serials sent to one xdg_surface and not yet acknowledged. */
+#define VMAPP_PENDING_SERIALS 16
+struct vmapp_configures {
+	uint32_t xdg_surface;
+	uint32_t n;
+	uint32_t serials[VMAPP_PENDING_SERIALS]; /* oldest first */
+};
+
 struct vmapp_conn {
 	const struct vmapp_conn_config *config;
 	struct vmapp_objmap objects;
@@ -48,6 +56,8 @@ struct vmapp_conn {
 	struct vmapp_pool *pools;
 	uint32_t n_pools, cap_pools;
 	uint64_t shm_bytes;
+	struct vmapp_configures *configures;
+	uint32_t n_configures, cap_configures;
 	uint32_t formats[64];
 	uint32_t n_formats;
 };

@@ -28,6 +28,17 @@ enum vmapp_rule vmapp_hook_selection_event(struct vmapp_hook_ctx *ctx);
 enum vmapp_rule vmapp_hook_set_selection(struct vmapp_hook_ctx *ctx);
 enum vmapp_rule vmapp_hook_receive(struct vmapp_hook_ctx *ctx);
 
+/* hooks-role.c */
+enum vmapp_rule vmapp_hook_get_xdg_surface(struct vmapp_hook_ctx *ctx);
+enum vmapp_rule vmapp_hook_xdg_surface_destroy(struct vmapp_hook_ctx *ctx);
+enum vmapp_rule vmapp_hook_get_role_object(struct vmapp_hook_ctx *ctx);
+enum vmapp_rule vmapp_hook_role_object_destroy(struct vmapp_hook_ctx *ctx);
+enum vmapp_rule vmapp_hook_get_subsurface(struct vmapp_hook_ctx *ctx);
+enum vmapp_rule vmapp_hook_subsurface_destroy(struct vmapp_hook_ctx *ctx);
+enum vmapp_rule vmapp_hook_set_cursor(struct vmapp_hook_ctx *ctx);
+enum vmapp_rule vmapp_hook_configure(struct vmapp_hook_ctx *ctx);
+enum vmapp_rule vmapp_hook_ack_configure(struct vmapp_hook_ctx *ctx);
+
 /* fdcheck.c: what an fd from the client really is. */
 enum vmapp_fd_kind {
 	VMAPP_FD_SHM,  /* a memfd or regular file */

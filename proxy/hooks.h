@@ -16,6 +16,7 @@ struct vmapp_hook_ctx {
 	struct vmapp_buf *out; /* the message's copy starts at out->data + mark */
 	size_t mark;
 	bool forward;          /* a hook clears it to drop the message */
+	uint64_t new_data;     /* hook state for the object the message creates */
 };
 
 /* Runs the hook of the message, if it has one. */

@@ -29,7 +29,7 @@ struct vmapp_object {
 	const struct vmapp_interface *interface; /* NULL when FREE */
 	uint32_t version;
 	enum vmapp_object_state state;
-	uint32_t data; /* per-interface hook state, e.g. shm pool size index */
+	uint64_t data; /* per-interface hook state (hooks-*.c say what) */
 };
 
 struct vmapp_objmap {

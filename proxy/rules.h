@@ -40,6 +40,7 @@
 	X(SHM_BUFFER_GEOMETRY, "shm-buffer-geometry") \
 	X(SHM_FORMAT, "shm-format") \
 	X(ROLE, "surface-role") \
+	X(CONFIGURE_SERIAL, "configure-serial") \
 	X(LIMIT_OBJECTS, "limit-objects") \
 	X(LIMIT_SHM, "limit-shm") \
 	X(LIMIT_FDS, "limit-fds") \

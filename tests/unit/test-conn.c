@@ -339,6 +339,105 @@ static void test_clipboard(const struct vmapp_conn_config *config, enum vmapp_cl
 	vmapp_conn_finish(&conn);
 }
 
+static void two_args(uint32_t id, uint32_t opcode, uint32_t a, uint32_t b)
+{
+	msg_reset(&m);
+	msg_begin(&m, id, opcode);
+	msg_u32(&m, a);
+	msg_u32(&m, b);
+	msg_end(&m);
+	REQ(NULL, 0);
+}
+
+static void test_roles(const struct vmapp_conn_config *config)
+{
+	enum { WM = 2, SUBCOMP, SURF, SURF2, XDG, TOP, XDG_AGAIN, TOP_AGAIN, SUB };
+	CHECK(vmapp_conn_init(&conn, config) == 0);
+	CHECK(vmapp_objmap_insert(&conn.objects, WM, &vmapp_iface_xdg_wm_base, 5) == 0);
+	CHECK(vmapp_objmap_insert(&conn.objects, SUBCOMP, &vmapp_iface_wl_subcompositor, 1) == 0);
+	CHECK(vmapp_objmap_insert(&conn.objects, SURF, &vmapp_iface_wl_surface, 5) == 0);
+	CHECK(vmapp_objmap_insert(&conn.objects, SURF2, &vmapp_iface_wl_surface, 5) == 0);
+
+	two_args(WM, VMAPP_REQ_XDG_WM_BASE_GET_XDG_SURFACE, XDG, SURF);
+	CHECK_RULE(v.rule, VMAPP_RULE_OK);
+	two_args(WM, VMAPP_REQ_XDG_WM_BASE_GET_XDG_SURFACE, XDG_AGAIN, SURF);
+	CHECK_RULE(v.rule, VMAPP_RULE_ROLE); /* already has an xdg_surface */
+	msg_reset(&m);
+	msg_begin(&m, SUBCOMP, VMAPP_REQ_WL_SUBCOMPOSITOR_GET_SUBSURFACE);
+	msg_u32(&m, XDG_AGAIN);
+	msg_u32(&m, SURF);
+	msg_u32(&m, SURF2);
+	msg_end(&m);
+	REQ(NULL, 0);
+	CHECK_RULE(v.rule, VMAPP_RULE_ROLE); /* an xdg surface can not be a subsurface */
+	msg_reset(&m);
+	msg_begin(&m, SUBCOMP, VMAPP_REQ_WL_SUBCOMPOSITOR_GET_SUBSURFACE);
+	msg_u32(&m, XDG_AGAIN);
+	msg_u32(&m, SURF2);
+	msg_u32(&m, SURF2);
+	msg_end(&m);
+	REQ(NULL, 0);
+	CHECK_RULE(v.rule, VMAPP_RULE_ROLE); /* its own parent */
+
+	one_arg(XDG, VMAPP_REQ_XDG_SURFACE_GET_TOPLEVEL, TOP);
+	REQ(NULL, 0);
+	CHECK_RULE(v.rule, VMAPP_RULE_OK);
+	one_arg(XDG, VMAPP_REQ_XDG_SURFACE_GET_TOPLEVEL, XDG_AGAIN);
+	REQ(NULL, 0);
+	CHECK_RULE(v.rule, VMAPP_RULE_ROLE);
+
+	/* configure serials: only one that was sent may be acked */
+	one_arg(XDG, VMAPP_EVT_XDG_SURFACE_CONFIGURE, 100);
+	EVT();
+	one_arg(XDG, VMAPP_EVT_XDG_SURFACE_CONFIGURE, 105);
+	EVT();
+	one_arg(XDG, VMAPP_REQ_XDG_SURFACE_ACK_CONFIGURE, 101);
+	REQ(NULL, 0);
+	CHECK_RULE(v.rule, VMAPP_RULE_CONFIGURE_SERIAL);
+	one_arg(XDG, VMAPP_REQ_XDG_SURFACE_ACK_CONFIGURE, 105); /* skipping 100 is fine */
+	REQ(NULL, 0);
+	CHECK_RULE(v.rule, VMAPP_RULE_OK);
+	one_arg(XDG, VMAPP_REQ_XDG_SURFACE_ACK_CONFIGURE, 100); /* older than the acked one */
+	REQ(NULL, 0);
+	CHECK_RULE(v.rule, VMAPP_RULE_CONFIGURE_SERIAL);
+
+	/* the xdg_surface must outlive its toplevel */
+	msg_reset(&m);
+	msg_begin(&m, XDG, VMAPP_REQ_XDG_SURFACE_DESTROY);
+	msg_end(&m);
+	REQ(NULL, 0);
+	CHECK_RULE(v.rule, VMAPP_RULE_ROLE);
+	msg_reset(&m);
+	msg_begin(&m, TOP, VMAPP_REQ_XDG_TOPLEVEL_DESTROY);
+	msg_end(&m);
+	REQ(NULL, 0);
+	CHECK_RULE(v.rule, VMAPP_RULE_OK);
+	one_arg(XDG, VMAPP_REQ_XDG_SURFACE_GET_TOPLEVEL, TOP_AGAIN); /* same role again */
+	REQ(NULL, 0);
+	CHECK_RULE(v.rule, VMAPP_RULE_OK);
+
+	/* a subsurface can not become a cursor */
+	msg_reset(&m);
+	msg_begin(&m, SUBCOMP, VMAPP_REQ_WL_SUBCOMPOSITOR_GET_SUBSURFACE);
+	msg_u32(&m, SUB);
+	msg_u32(&m, SURF2);
+	msg_u32(&m, SURF);
+	msg_end(&m);
+	REQ(NULL, 0);
+	CHECK_RULE(v.rule, VMAPP_RULE_OK);
+	CHECK(vmapp_objmap_insert(&conn.objects, 20, &vmapp_iface_wl_pointer, 5) == 0);
+	msg_reset(&m);
+	msg_begin(&m, 20, VMAPP_REQ_WL_POINTER_SET_CURSOR);
+	msg_u32(&m, 1);
+	msg_u32(&m, SURF2);
+	msg_u32(&m, 0);
+	msg_u32(&m, 0);
+	msg_end(&m);
+	REQ(NULL, 0);
+	CHECK_RULE(v.rule, VMAPP_RULE_ROLE);
+	vmapp_conn_finish(&conn);
+}
+
 int main(void)
 {
 	struct vmapp_policy *p = policy("allow wl_compositor 5\nallow wl_shm 1\n"
@@ -352,6 +451,7 @@ int main(void)
 	test_registry_and_shm(&config);
 	config.pass_fds = true;
 	test_labels(&config);
+	test_roles(&config);
 	vmapp_policy_destroy(p);
 
 	static const char *modes[] = { "off", "guest-to-host", "both" };
