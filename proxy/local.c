@@ -6,6 +6,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #include "local.h"
@@ -38,6 +40,22 @@ static int upstream_path(char *buf, size_t size)
 	return 0;
 }
 
+/* Fails early, with the reason, rather than on every client later. */
+static int compositor_reachable(const char *path)
+{
+	struct sockaddr_un addr = { .sun_family = AF_UNIX };
+
+	if (strlen(path) >= sizeof(addr.sun_path))
+		return -ENAMETOOLONG;
+	strcpy(addr.sun_path, path);
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	int r = connect(fd, (struct sockaddr *)&addr, sizeof(addr)) < 0 ? -errno : 0;
+	close(fd);
+	return r;
+}
+
 static int spawn_command(char *const *command, const char *display, const sigset_t *mask,
 			 pid_t *ret_pid)
 {
@@ -65,6 +83,12 @@ int vmapp_local_run(const struct vmapp_local_options *options)
 	r = upstream_path(upstream, sizeof(upstream));
 	if (r < 0)
 		return VMAPP_EXIT_FAILURE;
+	r = compositor_reachable(upstream);
+	if (r < 0) {
+		fprintf(stderr, "vmapp-proxy: can not reach the compositor at %s: %s\n", upstream,
+			strerror(-r));
+		return VMAPP_EXIT_FAILURE;
+	}
 
 	if (options->listen_path) {
 		if ((size_t)snprintf(listen_path, sizeof(listen_path), "%s",

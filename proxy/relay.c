@@ -9,6 +9,7 @@
 #include <sys/epoll.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -467,6 +468,20 @@ static void handle_signal(struct vmapp_relay *relay)
 	}
 }
 
+static bool socket_is_stale(const struct sockaddr_un *addr)
+{
+	struct stat st;
+	if (lstat(addr->sun_path, &st) < 0 || !S_ISSOCK(st.st_mode))
+		return false;
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return false;
+	bool stale = connect(fd, (const struct sockaddr *)addr, sizeof(*addr)) < 0 &&
+		     errno == ECONNREFUSED;
+	close(fd);
+	return stale;
+}
+
 static int listen_on(const char *path)
 {
 	struct sockaddr_un addr = { .sun_family = AF_UNIX };
@@ -477,8 +492,15 @@ static int listen_on(const char *path)
 	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
 	if (fd < 0)
 		return -errno;
-	if (bind(fd, (struct sockaddr *)&addr, sizeof(addr)) < 0 || listen(fd, 128) < 0) {
-		int r = -errno;
+	int r = bind(fd, (struct sockaddr *)&addr, sizeof(addr)) < 0 ? -errno : 0;
+	if (r == -EADDRINUSE && socket_is_stale(&addr)) {
+		/* Left behind by a proxy that was killed: nobody listens. */
+		unlink(path);
+		r = bind(fd, (struct sockaddr *)&addr, sizeof(addr)) < 0 ? -errno : 0;
+	}
+	if (r == 0 && listen(fd, 128) < 0)
+		r = -errno;
+	if (r < 0) {
 		close(fd);
 		return r;
 	}
