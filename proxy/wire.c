@@ -203,27 +203,33 @@ enum vmapp_rule vmapp_wire_decode(const struct vmapp_protocol_set *set,
 
 	(void)set;
 	memset(ret, 0, sizeof(*ret));
+	/* What the message claims to be, for the log line, even when its
+	 * size is bad: nothing is trusted on the strength of it. */
+	const struct vmapp_object *obj = NULL;
+	if (len >= VMAPP_HEADER_SIZE) {
+		ret->object_id = vmapp_wire_u32(untrusted_data);
+		ret->opcode = vmapp_wire_u32(untrusted_data + 4) & 0xffff;
+		obj = vmapp_objmap_get(map, ret->object_id);
+		if (obj) {
+			ret->object = obj;
+			ret->interface = obj->interface;
+			uint32_t n = strict ? obj->interface->n_requests : obj->interface->n_events;
+			if (ret->opcode < n)
+				ret->message = strict ? &obj->interface->requests[ret->opcode]
+						      : &obj->interface->events[ret->opcode];
+		}
+	}
 	r = vmapp_wire_peek(untrusted_data, len, &size);
 	if (r != VMAPP_RULE_OK)
 		return r;
-
-	ret->object_id = vmapp_wire_u32(untrusted_data);
-	ret->opcode = vmapp_wire_u32(untrusted_data + 4) & 0xffff;
 	ret->size = size;
 
-	const struct vmapp_object *obj = vmapp_objmap_get(map, ret->object_id);
 	if (!obj)
 		return VMAPP_RULE_OBJECT_UNKNOWN;
-	ret->object = obj;
-	ret->interface = obj->interface;
 	if (strict && obj->state != VMAPP_OBJECT_LIVE)
 		return VMAPP_RULE_OBJECT_DESTROYED;
-
-	uint32_t n_messages = strict ? obj->interface->n_requests : obj->interface->n_events;
-	if (ret->opcode >= n_messages)
+	if (!ret->message)
 		return VMAPP_RULE_OPCODE_UNKNOWN;
-	ret->message = strict ? &obj->interface->requests[ret->opcode]
-			      : &obj->interface->events[ret->opcode];
 	if (strict && ret->message->since > obj->version)
 		return VMAPP_RULE_VERSION_TOO_LOW;
 

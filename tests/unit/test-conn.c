@@ -351,7 +351,9 @@ static void two_args(uint32_t id, uint32_t opcode, uint32_t a, uint32_t b)
 
 static void test_roles(const struct vmapp_conn_config *config)
 {
-	enum { WM = 2, SUBCOMP, SURF, SURF2, XDG, TOP, XDG_AGAIN, TOP_AGAIN, SUB };
+	/* New ids must come in order (no gaps): each refused attempt below
+	 * uses the next free id, which the refusal leaves free. */
+	enum { WM = 2, SUBCOMP, SURF, SURF2, XDG, TOP, TOP_AGAIN, SUB };
 	CHECK(vmapp_conn_init(&conn, config) == 0);
 	CHECK(vmapp_objmap_insert(&conn.objects, WM, &vmapp_iface_xdg_wm_base, 5) == 0);
 	CHECK(vmapp_objmap_insert(&conn.objects, SUBCOMP, &vmapp_iface_wl_subcompositor, 1) == 0);
@@ -360,11 +362,11 @@ static void test_roles(const struct vmapp_conn_config *config)
 
 	two_args(WM, VMAPP_REQ_XDG_WM_BASE_GET_XDG_SURFACE, XDG, SURF);
 	CHECK_RULE(v.rule, VMAPP_RULE_OK);
-	two_args(WM, VMAPP_REQ_XDG_WM_BASE_GET_XDG_SURFACE, XDG_AGAIN, SURF);
+	two_args(WM, VMAPP_REQ_XDG_WM_BASE_GET_XDG_SURFACE, TOP, SURF);
 	CHECK_RULE(v.rule, VMAPP_RULE_ROLE); /* already has an xdg_surface */
 	msg_reset(&m);
 	msg_begin(&m, SUBCOMP, VMAPP_REQ_WL_SUBCOMPOSITOR_GET_SUBSURFACE);
-	msg_u32(&m, XDG_AGAIN);
+	msg_u32(&m, TOP);
 	msg_u32(&m, SURF);
 	msg_u32(&m, SURF2);
 	msg_end(&m);
@@ -372,7 +374,7 @@ static void test_roles(const struct vmapp_conn_config *config)
 	CHECK_RULE(v.rule, VMAPP_RULE_ROLE); /* an xdg surface can not be a subsurface */
 	msg_reset(&m);
 	msg_begin(&m, SUBCOMP, VMAPP_REQ_WL_SUBCOMPOSITOR_GET_SUBSURFACE);
-	msg_u32(&m, XDG_AGAIN);
+	msg_u32(&m, TOP);
 	msg_u32(&m, SURF2);
 	msg_u32(&m, SURF2);
 	msg_end(&m);
@@ -382,7 +384,7 @@ static void test_roles(const struct vmapp_conn_config *config)
 	one_arg(XDG, VMAPP_REQ_XDG_SURFACE_GET_TOPLEVEL, TOP);
 	REQ(NULL, 0);
 	CHECK_RULE(v.rule, VMAPP_RULE_OK);
-	one_arg(XDG, VMAPP_REQ_XDG_SURFACE_GET_TOPLEVEL, XDG_AGAIN);
+	one_arg(XDG, VMAPP_REQ_XDG_SURFACE_GET_TOPLEVEL, TOP_AGAIN);
 	REQ(NULL, 0);
 	CHECK_RULE(v.rule, VMAPP_RULE_ROLE);
 
