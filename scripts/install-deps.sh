@@ -12,7 +12,7 @@ run=(
 )
 tests=(
 	# compositors and apps
-	sway weston foot gtk-3-examples
+	sway weston foot gtk-3-examples firefox-esr
 	# attackers and probes
 	wtype grim wl-clipboard wlr-randr wev
 	# helpers of the tests and benchmarks
