@@ -73,11 +73,11 @@ step "tests: unit, golden, fuzz corpus replay, integration"
 meson test -C "$build" --no-rebuild --print-errorlogs
 count "$build" ""
 
-step "sanitizer build (address,undefined): unit, golden, fuzz replay, hostile clients"
+step "sanitizer build (address,undefined): unit, golden, fuzz replay, hostile clients, real apps"
 if setup "$asan" -Db_sanitize=address,undefined -Db_lundef=false -Dbuildtype=debug &&
 	meson compile -C "$asan"; then
 	meson test -C "$asan" --no-rebuild --print-errorlogs \
-		--suite unit --suite golden --suite fuzz --suite hostile
+		--suite unit --suite golden --suite fuzz --suite sanitize
 	count "$asan" "asan:"
 else
 	failed=$((failed + 1))

@@ -56,6 +56,7 @@ struct client {
 	struct side app;      /* the proxied client */
 	struct side upstream; /* our own connection to the compositor */
 	struct client *next;
+	bool dead; /* closed, freed at the end of the epoll batch */
 };
 
 struct vmapp_relay {
@@ -69,6 +70,7 @@ struct vmapp_relay {
 	bool child_done;
 	bool stop;
 	struct client *clients;
+	struct client *dead;
 	unsigned int next_number;
 	struct source listen_source;
 	struct source signal_source;
@@ -133,6 +135,18 @@ static int side_update(int epoll_fd, struct side *s, bool want_read)
 	return epoll_ctl(epoll_fd, EPOLL_CTL_MOD, s->fd, &ev) < 0 ? -errno : 0;
 }
 
+static void client_free(struct client *c)
+{
+	side_finish(&c->app);
+	side_finish(&c->upstream);
+	vmapp_conn_finish(&c->conn);
+	free(c);
+}
+
+/*
+ * Closes the client's sockets now; its memory goes at the end of the
+ * epoll batch, which may still hold events that point into it.
+ */
 static void client_destroy(struct client *c)
 {
 	struct vmapp_relay *relay = c->relay;
@@ -146,8 +160,18 @@ static void client_destroy(struct client *c)
 		client_log(c, "disconnected");
 	side_finish(&c->app);
 	side_finish(&c->upstream);
-	vmapp_conn_finish(&c->conn);
-	free(c);
+	c->dead = true;
+	c->next = relay->dead;
+	relay->dead = c;
+}
+
+static void free_dead(struct vmapp_relay *relay)
+{
+	while (relay->dead) {
+		struct client *c = relay->dead;
+		relay->dead = c->next;
+		client_free(c);
+	}
 }
 
 /* Sends what it can without blocking.  0, or -errno when the peer is gone. */
@@ -556,6 +580,7 @@ void vmapp_relay_destroy(struct vmapp_relay *relay)
 		return;
 	while (relay->clients)
 		client_destroy(relay->clients);
+	free_dead(relay);
 	if (relay->listen_fd >= 0) {
 		close(relay->listen_fd);
 		unlink(relay->options.listen_path);
@@ -598,11 +623,7 @@ int vmapp_relay_run(struct vmapp_relay *relay)
 			case SOURCE_CLIENT:
 			case SOURCE_SERVER: {
 				struct client *c = src->client;
-				/* It may have gone earlier in this batch. */
-				bool alive = false;
-				for (struct client *k = relay->clients; k; k = k->next)
-					alive |= k == c;
-				if (alive)
+				if (!c->dead)
 					handle_side(c, src->kind == SOURCE_CLIENT ? &c->app
 										  : &c->upstream,
 						    events[i].events);
@@ -610,6 +631,7 @@ int vmapp_relay_run(struct vmapp_relay *relay)
 			}
 			}
 		}
+		free_dead(relay);
 	}
 	return relay->child_done ? relay->child_status : 0;
 }
