@@ -123,7 +123,7 @@ struct vmapp_verdict vmapp_conn_handle(struct vmapp_conn *conn, enum vmapp_direc
 
 	/* Work on our own copy from here on: hooks rewrite it in place, and
 	 * nothing the sender changes later can reach the compositor. */
-	size_t mark = out->len;
+	size_t mark = vmapp_buf_size(out);
 	uint8_t *copy = vmapp_buf_reserve(out, view.size);
 	if (!copy) {
 		verdict.rule = VMAPP_RULE_NO_MEMORY;
@@ -146,12 +146,12 @@ struct vmapp_verdict vmapp_conn_handle(struct vmapp_conn *conn, enum vmapp_direc
 	if (r != VMAPP_RULE_OK) {
 		if (direction == VMAPP_EVENT && r != VMAPP_RULE_NO_MEMORY)
 			r = VMAPP_RULE_SERVER_PROTOCOL;
-		out->len = mark;
+		out->len = out->start + mark;
 		verdict.rule = r;
 		return verdict;
 	}
 	if (!ctx.forward)
-		out->len = mark;
+		out->len = out->start + mark;
 	verdict.forward = ctx.forward;
 	verdict.rule = VMAPP_RULE_OK;
 	return verdict;

@@ -31,7 +31,7 @@ enum vmapp_rule vmapp_hook_selection_event(struct vmapp_hook_ctx *ctx)
 {
 	/* selection(offer): the only argument, right after the header */
 	if (mode(ctx) != VMAPP_CLIPBOARD_BOTH)
-		vmapp_wire_put_u32(ctx->out->data + ctx->mark + 8, 0);
+		vmapp_wire_put_u32(vmapp_hook_message(ctx) + 8, 0);
 	return VMAPP_RULE_OK;
 }
 

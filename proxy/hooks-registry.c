@@ -65,7 +65,7 @@ enum vmapp_rule vmapp_hook_global(struct vmapp_hook_ctx *ctx)
 	g->version = version;
 	g->interface = iface;
 	g->removed = false;
-	vmapp_wire_put_u32(ctx->out->data + ctx->mark + view->size - 4, version);
+	vmapp_wire_put_u32(vmapp_hook_message(ctx) + view->size - 4, version);
 	return VMAPP_RULE_OK;
 }
 

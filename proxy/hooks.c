@@ -77,7 +77,7 @@ int vmapp_hook_rewrite_string(struct vmapp_hook_ctx *ctx, const char *s, size_t 
 
 	if (size > VMAPP_MAX_MESSAGE_SIZE)
 		return -E2BIG;
-	out->len = ctx->mark;
+	out->len = out->start + ctx->mark;
 	uint8_t *p = vmapp_buf_reserve(out, size);
 	if (!p)
 		return -ENOMEM;
