@@ -57,6 +57,7 @@ static const struct vmapp_limits default_limits = {
 	.fds_in_flight = 64,
 	.queue_bytes = UINT64_C(4) * 1024 * 1024,
 	.title_length = 256,
+	.message_rate = 100000,
 };
 
 enum limit_id {
@@ -66,6 +67,7 @@ enum limit_id {
 	LIMIT_FDS,
 	LIMIT_QUEUE_BYTES,
 	LIMIT_TITLE_LENGTH,
+	LIMIT_MESSAGE_RATE,
 	N_LIMITS,
 };
 
@@ -79,6 +81,7 @@ static const struct {
 	[LIMIT_FDS] = { "fds", UINT32_MAX },
 	[LIMIT_QUEUE_BYTES] = { "queue-bytes", UINT64_MAX },
 	[LIMIT_TITLE_LENGTH] = { "title-length", UINT32_MAX },
+	[LIMIT_MESSAGE_RATE] = { "message-rate", UINT32_MAX },
 };
 
 static const struct {
@@ -329,6 +332,9 @@ static void set_limit(struct vmapp_limits *limits, enum limit_id id, uint64_t va
 	case LIMIT_TITLE_LENGTH:
 		limits->title_length = (uint32_t)value;
 		break;
+	case LIMIT_MESSAGE_RATE:
+		limits->message_rate = (uint32_t)value;
+		break;
 	case N_LIMITS:
 		break;
 	}
@@ -351,7 +357,7 @@ static int parse_limit(struct parser *p, const struct token *tokens, size_t n_to
 			break;
 	if (id == N_LIMITS)
 		return fail(p, "unknown limit %s (expected objects, shm-pools, shm-bytes, "
-			    "fds, queue-bytes or title-length)", quote(q, tokens[1]));
+			    "fds, queue-bytes, title-length or message-rate)", quote(q, tokens[1]));
 	if (p->limit_line[id])
 		return fail(p, "duplicate 'limit %s' (first at line %zu)",
 			    limit_info[id].name, p->limit_line[id]);

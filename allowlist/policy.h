@@ -25,6 +25,7 @@ struct vmapp_limits {
 	uint32_t fds_in_flight;  /* fds queued in either direction per client */
 	uint64_t queue_bytes;    /* bytes queued in each direction per client */
 	uint32_t title_length;   /* bytes of a sanitised title or app_id, before the label */
+	uint32_t message_rate;   /* requests per second per client; more wait their turn */
 };
 
 struct vmapp_policy;

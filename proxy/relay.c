@@ -6,8 +6,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <sys/epoll.h>
 #include <sys/signalfd.h>
+#include <sys/timerfd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -25,8 +27,10 @@
 #define READ_CHUNK 16384
 /* Enough room for any fd count the kernel lets one sendmsg carry. */
 #define CMSG_FDS_MAX 253
+/* The message rate is budgeted per tenth of a second. */
+#define RATE_WINDOW_NS UINT64_C(100000000)
 
-enum source_kind { SOURCE_LISTEN, SOURCE_SIGNAL, SOURCE_CLIENT, SOURCE_SERVER };
+enum source_kind { SOURCE_LISTEN, SOURCE_SIGNAL, SOURCE_TIMER, SOURCE_CLIENT, SOURCE_SERVER };
 
 struct source {
 	enum source_kind kind;
@@ -57,6 +61,11 @@ struct client {
 	struct side upstream; /* our own connection to the compositor */
 	struct client *next;
 	bool dead; /* closed, freed at the end of the epoll batch */
+	/* The message rate: requests counted per window of RATE_WINDOW_NS;
+	 * past the budget, nothing is read until throttled_until. */
+	uint64_t window_start;
+	uint32_t window_count;
+	uint64_t throttled_until; /* 0 when not throttled */
 };
 
 struct vmapp_relay {
@@ -64,6 +73,8 @@ struct vmapp_relay {
 	int epoll_fd;
 	int listen_fd;
 	int signal_fd;
+	int timer_fd;
+	uint64_t timer_at; /* when timer_fd fires, 0 when disarmed */
 	sigset_t old_mask;
 	pid_t child;
 	int child_status;
@@ -74,7 +85,28 @@ struct vmapp_relay {
 	unsigned int next_number;
 	struct source listen_source;
 	struct source signal_source;
+	struct source timer_source;
 };
+
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+/* Arms the timer for `at` unless it fires earlier already. */
+static void timer_arm(struct vmapp_relay *relay, uint64_t at)
+{
+	if (relay->timer_at != 0 && relay->timer_at <= at)
+		return;
+	struct itimerspec its = {
+		.it_value = { .tv_sec = (time_t)(at / 1000000000u),
+			      .tv_nsec = (long)(at % 1000000000u) },
+	};
+	if (timerfd_settime(relay->timer_fd, TFD_TIMER_ABSTIME, &its, NULL) == 0)
+		relay->timer_at = at;
+}
 
 static void client_log(const struct client *c, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
@@ -300,11 +332,27 @@ static bool pump(struct client *c, enum vmapp_direction direction)
 	struct side *from = direction == VMAPP_REQUEST ? &c->app : &c->upstream;
 	struct side *to = direction == VMAPP_REQUEST ? &c->upstream : &c->app;
 	const struct vmapp_limits *limits = relay_limits(c->relay);
+	uint32_t budget = limits->message_rate / 10 ? limits->message_rate / 10 : 1;
+
+	if (direction == VMAPP_REQUEST && c->throttled_until)
+		return true;
+	if (direction == VMAPP_REQUEST && vmapp_buf_size(&from->in) > 0) {
+		uint64_t now = now_ns();
+		if (now - c->window_start >= RATE_WINDOW_NS) {
+			c->window_start = now;
+			c->window_count = 0;
+		}
+	}
 
 	while (vmapp_buf_size(&from->in) > 0) {
 		/* Back-pressure: the reader of `to` is behind; wait for it. */
 		if (vmapp_buf_size(&to->out) >= limits->queue_bytes)
 			break;
+		if (direction == VMAPP_REQUEST && c->window_count >= budget) {
+			c->throttled_until = c->window_start + RATE_WINDOW_NS;
+			timer_arm(c->relay, c->throttled_until);
+			break;
+		}
 		uint64_t at = to->out_base + vmapp_buf_size(&to->out);
 		struct vmapp_verdict v = vmapp_conn_handle(&c->conn, direction,
 							   vmapp_buf_head(&from->in),
@@ -328,6 +376,8 @@ static bool pump(struct client *c, enum vmapp_direction direction)
 			vmapp_fdq_drop(&from->in_fds, v.n_fds);
 		}
 		vmapp_buf_consume(&from->in, v.size);
+		if (direction == VMAPP_REQUEST)
+			c->window_count++;
 	}
 
 	if (direction == VMAPP_REQUEST &&
@@ -349,7 +399,7 @@ static bool client_update(struct client *c)
 	const struct vmapp_limits *limits = relay_limits(c->relay);
 	/* Read from one side only while the other's queue has room. */
 	bool read_app = vmapp_buf_size(&c->upstream.out) < limits->queue_bytes &&
-			vmapp_buf_size(&c->app.in) < limits->queue_bytes;
+			vmapp_buf_size(&c->app.in) < limits->queue_bytes && !c->throttled_until;
 	bool read_upstream = vmapp_buf_size(&c->app.out) < limits->queue_bytes &&
 			     vmapp_buf_size(&c->upstream.in) < limits->queue_bytes;
 
@@ -471,6 +521,31 @@ fail:
 	free(c);
 }
 
+/* The end of a rate window: throttled clients may go on. */
+static void handle_timer(struct vmapp_relay *relay)
+{
+	uint64_t expirations;
+	if (read(relay->timer_fd, &expirations, sizeof(expirations)) < 0 && errno == EAGAIN)
+		return;
+	relay->timer_at = 0;
+
+	uint64_t now = now_ns(), next = 0;
+	struct client *c = relay->clients;
+	while (c) {
+		struct client *following = c->next;
+		if (c->throttled_until && c->throttled_until <= now) {
+			c->throttled_until = 0;
+			if (pump(c, VMAPP_REQUEST))
+				client_update(c);
+		}
+		if (!c->dead && c->throttled_until && (!next || c->throttled_until < next))
+			next = c->throttled_until;
+		c = following;
+	}
+	if (next)
+		timer_arm(relay, next);
+}
+
 static void handle_signal(struct vmapp_relay *relay)
 {
 	struct signalfd_siginfo si;
@@ -537,9 +612,10 @@ struct vmapp_relay *vmapp_relay_create(const struct vmapp_relay_options *options
 	if (!relay)
 		return NULL;
 	relay->options = *options;
-	relay->epoll_fd = relay->listen_fd = relay->signal_fd = -1;
+	relay->epoll_fd = relay->listen_fd = relay->signal_fd = relay->timer_fd = -1;
 	relay->listen_source.kind = SOURCE_LISTEN;
 	relay->signal_source.kind = SOURCE_SIGNAL;
+	relay->timer_source.kind = SOURCE_TIMER;
 
 	sigset_t mask;
 	sigemptyset(&mask);
@@ -551,7 +627,8 @@ struct vmapp_relay *vmapp_relay_create(const struct vmapp_relay_options *options
 		goto fail;
 	relay->signal_fd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
 	relay->epoll_fd = epoll_create1(EPOLL_CLOEXEC);
-	if (relay->signal_fd < 0 || relay->epoll_fd < 0)
+	relay->timer_fd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
+	if (relay->signal_fd < 0 || relay->epoll_fd < 0 || relay->timer_fd < 0)
 		goto fail;
 
 	int fd = listen_on(options->listen_path);
@@ -567,6 +644,9 @@ struct vmapp_relay *vmapp_relay_create(const struct vmapp_relay_options *options
 		goto fail;
 	ev.data.ptr = &relay->signal_source;
 	if (epoll_ctl(relay->epoll_fd, EPOLL_CTL_ADD, relay->signal_fd, &ev) < 0)
+		goto fail;
+	ev.data.ptr = &relay->timer_source;
+	if (epoll_ctl(relay->epoll_fd, EPOLL_CTL_ADD, relay->timer_fd, &ev) < 0)
 		goto fail;
 	return relay;
 fail:
@@ -587,6 +667,8 @@ void vmapp_relay_destroy(struct vmapp_relay *relay)
 	}
 	if (relay->signal_fd >= 0)
 		close(relay->signal_fd);
+	if (relay->timer_fd >= 0)
+		close(relay->timer_fd);
 	if (relay->epoll_fd >= 0)
 		close(relay->epoll_fd);
 	sigprocmask(SIG_SETMASK, &relay->old_mask, NULL);
@@ -619,6 +701,9 @@ int vmapp_relay_run(struct vmapp_relay *relay)
 				break;
 			case SOURCE_SIGNAL:
 				handle_signal(relay);
+				break;
+			case SOURCE_TIMER:
+				handle_timer(relay);
 				break;
 			case SOURCE_CLIENT:
 			case SOURCE_SERVER: {

@@ -243,7 +243,7 @@ static void test_errors(void)
 
 	/* limits */
 	PARSE_FAILS("limit windows 5\n",
-		    "t.policy:1: unknown limit 'windows' (expected objects, shm-pools, shm-bytes, fds, queue-bytes or title-length)");
+		    "t.policy:1: unknown limit 'windows' (expected objects, shm-pools, shm-bytes, fds, queue-bytes, title-length or message-rate)");
 	PARSE_FAILS("limit objects 0\n", "t.policy:1: limit objects must be at least 1");
 	PARSE_FAILS("limit shm-bytes 0K\n", "t.policy:1: limit shm-bytes must be at least 1");
 	PARSE_FAILS("limit objects 4294967296\n",
@@ -423,6 +423,7 @@ static void test_random(void)
 		"allow", "clipboard", "limit", "wl_compositor", "wl_shm", "xdg_wm_base",
 		"wl_callback", "zwlr_screencopy_manager_v1", "off", "both", "guest-to-host",
 		"objects", "shm-pools", "shm-bytes", "fds", "queue-bytes", "title-length",
+		"message-rate",
 		"0", "1", "2", "6", "7", "4294967295", "4294967296", "18446744073709551616",
 		"1K", "1M", "1G", "K", "#", " ", "\t", "\n", "\r\n", "\r", "\0", "\xff",
 	};
