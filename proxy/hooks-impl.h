@@ -21,6 +21,8 @@ enum vmapp_rule vmapp_hook_shm_pool_destroy(struct vmapp_hook_ctx *ctx);
 /* hooks-xdg.c */
 enum vmapp_rule vmapp_hook_set_title(struct vmapp_hook_ctx *ctx);
 enum vmapp_rule vmapp_hook_set_app_id(struct vmapp_hook_ctx *ctx);
+enum vmapp_rule vmapp_hook_decoration_set_mode(struct vmapp_hook_ctx *ctx);
+enum vmapp_rule vmapp_hook_decoration_unset_mode(struct vmapp_hook_ctx *ctx);
 
 /* hooks-data.c */
 enum vmapp_rule vmapp_hook_data_enter(struct vmapp_hook_ctx *ctx);

@@ -4,6 +4,7 @@
 
 #include "hooks-impl.h"
 #include "sanitize.h"
+#include "vmapp-tables.h"
 
 /* Room for the label, its decoration and the longest title a policy may
  * allow, well inside one message. */
@@ -51,4 +52,29 @@ enum vmapp_rule vmapp_hook_set_app_id(struct vmapp_hook_ctx *ctx)
 	if (n < 0 || (size_t)n >= sizeof(labelled))
 		return VMAPP_RULE_NO_MEMORY;
 	return rewrite(ctx, labelled, (size_t)n);
+}
+
+/* DESIGN.md: server-side decorations forced.  A guest that draws its own
+ * frame could draw a host-looking title bar around its window. */
+#define DECORATION_SERVER_SIDE 2
+
+enum vmapp_rule vmapp_hook_decoration_set_mode(struct vmapp_hook_ctx *ctx)
+{
+	vmapp_wire_put_u32(vmapp_hook_message(ctx) + 8, DECORATION_SERVER_SIDE);
+	return VMAPP_RULE_OK;
+}
+
+enum vmapp_rule vmapp_hook_decoration_unset_mode(struct vmapp_hook_ctx *ctx)
+{
+	/* "let the compositor choose" becomes set_mode(server_side) */
+	struct vmapp_buf *out = ctx->out;
+	out->len = out->start + ctx->mark;
+	uint8_t *p = vmapp_buf_reserve(out, 12);
+	if (!p)
+		return VMAPP_RULE_NO_MEMORY;
+	vmapp_wire_put_u32(p, ctx->view->object_id);
+	vmapp_wire_put_u32(p + 4, 12u << 16 | VMAPP_REQ_ZXDG_TOPLEVEL_DECORATION_V1_SET_MODE);
+	vmapp_wire_put_u32(p + 8, DECORATION_SERVER_SIDE);
+	out->len += 12;
+	return VMAPP_RULE_OK;
 }

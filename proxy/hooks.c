@@ -35,6 +35,8 @@ static const struct hook hooks[] = {
 	{ &vmapp_iface_wl_pointer, VMAPP_REQUEST, VMAPP_REQ_WL_POINTER_SET_CURSOR, vmapp_hook_set_cursor },
 	{ &vmapp_iface_xdg_toplevel, VMAPP_REQUEST, VMAPP_REQ_XDG_TOPLEVEL_SET_TITLE, vmapp_hook_set_title },
 	{ &vmapp_iface_xdg_toplevel, VMAPP_REQUEST, VMAPP_REQ_XDG_TOPLEVEL_SET_APP_ID, vmapp_hook_set_app_id },
+	{ &vmapp_iface_zxdg_toplevel_decoration_v1, VMAPP_REQUEST, VMAPP_REQ_ZXDG_TOPLEVEL_DECORATION_V1_SET_MODE, vmapp_hook_decoration_set_mode },
+	{ &vmapp_iface_zxdg_toplevel_decoration_v1, VMAPP_REQUEST, VMAPP_REQ_ZXDG_TOPLEVEL_DECORATION_V1_UNSET_MODE, vmapp_hook_decoration_unset_mode },
 	{ &vmapp_iface_wl_data_device, VMAPP_EVENT, VMAPP_EVT_WL_DATA_DEVICE_ENTER, vmapp_hook_data_enter },
 	{ &vmapp_iface_wl_data_device, VMAPP_EVENT, VMAPP_EVT_WL_DATA_DEVICE_SELECTION, vmapp_hook_selection_event },
 	{ &vmapp_iface_wl_data_device, VMAPP_REQUEST, VMAPP_REQ_WL_DATA_DEVICE_SET_SELECTION, vmapp_hook_set_selection },

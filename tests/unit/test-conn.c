@@ -287,6 +287,20 @@ static void test_labels(const struct vmapp_conn_config *config)
 	CHECK(memcmp(out.data + out.start + 12, want, strlen(want) + 1) == 0);
 	CHECK(out_u32(4) >> 16 == vmapp_buf_size(&out));
 
+	/* Server-side decorations, whatever the client asks for. */
+	CHECK(vmapp_objmap_insert(&conn.objects, 3, &vmapp_iface_zxdg_toplevel_decoration_v1, 1) == 0);
+	one_arg(3, VMAPP_REQ_ZXDG_TOPLEVEL_DECORATION_V1_SET_MODE, 1 /* client_side */);
+	REQ(NULL, 0);
+	CHECK_RULE(v.rule, VMAPP_RULE_OK);
+	CHECK(v.forward && vmapp_buf_size(&out) == 12 && out_u32(8) == 2);
+	msg_reset(&m);
+	msg_begin(&m, 3, VMAPP_REQ_ZXDG_TOPLEVEL_DECORATION_V1_UNSET_MODE);
+	msg_end(&m);
+	REQ(NULL, 0);
+	CHECK_RULE(v.rule, VMAPP_RULE_OK);
+	CHECK(v.forward && vmapp_buf_size(&out) == 12 && out_u32(8) == 2);
+	CHECK(out_u32(4) == (12u << 16 | VMAPP_REQ_ZXDG_TOPLEVEL_DECORATION_V1_SET_MODE));
+
 	set_string(2, VMAPP_REQ_XDG_TOPLEVEL_SET_APP_ID, "org.example/../x");
 	want = "vmapp.test.org.example_.._x";
 	CHECK(memcmp(out.data + out.start + 12, want, strlen(want) + 1) == 0);
