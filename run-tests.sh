@@ -63,7 +63,7 @@ step() {
 }
 
 step "build"
-if ! setup "$build" && meson compile -C "$build"; then
+if ! { setup "$build" && meson compile -C "$build"; }; then
 	echo "run-tests: the build failed"
 	echo "0 passed, 1 failed, 0 skipped"
 	exit 1
