@@ -82,14 +82,11 @@ static enum vmapp_rule track(struct vmapp_conn *conn, enum vmapp_direction direc
 		vmapp_objmap_get_mut(&conn->objects, view->args[i].u)->data = new_data;
 	}
 
-	if (m->destructor) {
-		/* A client id waits for the compositor's delete_id; libwayland
-		 * servers send none for their own ids, which are free at once. */
-		if (view->object_id < VMAPP_SERVER_ID_START)
-			vmapp_objmap_zombify(&conn->objects, view->object_id);
-		else
-			vmapp_objmap_remove(&conn->objects, view->object_id);
-	}
+	/* A client id waits for the compositor's delete_id.  A compositor id
+	 * gets none: it stays a zombie, so that events still in flight for it
+	 * parse, until the compositor hands the id out again. */
+	if (m->destructor)
+		vmapp_objmap_zombify(&conn->objects, view->object_id);
 	return VMAPP_RULE_OK;
 }
 

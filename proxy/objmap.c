@@ -90,7 +90,9 @@ int vmapp_objmap_insert(struct vmapp_objmap *map, uint32_t id,
 
 	if (id == 0)
 		return -EINVAL;
-	if (map->n_objects >= map->max_objects)
+	const struct vmapp_object *old = slot(map, id);
+	bool reuse = old && old->state == VMAPP_OBJECT_ZOMBIE && id >= VMAPP_SERVER_ID_START;
+	if (!reuse && map->n_objects >= map->max_objects)
 		return -ENOSPC;
 	if (id < VMAPP_SERVER_ID_START)
 		r = grow(&map->client, &map->client_len, &map->client_cap, id - 1);
@@ -101,7 +103,9 @@ int vmapp_objmap_insert(struct vmapp_objmap *map, uint32_t id,
 		return r;
 
 	struct vmapp_object *obj = slot(map, id);
-	if (obj->state != VMAPP_OBJECT_FREE)
+	if (reuse)
+		map->n_objects--; /* the compositor reuses the id of a destroyed object */
+	else if (obj->state != VMAPP_OBJECT_FREE)
 		return -EINVAL;
 	obj->interface = interface;
 	obj->version = version;

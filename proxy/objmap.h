@@ -58,8 +58,8 @@ struct vmapp_object *vmapp_objmap_get_mut(struct vmapp_objmap *map, uint32_t id)
  */
 bool vmapp_objmap_client_id_ok(const struct vmapp_objmap *map, uint32_t id);
 
-/* Inserts a LIVE object.  -EINVAL for a bad or used id, -ENOSPC over the
- * object limit, -ENOMEM. */
+/* Inserts a LIVE object (over a zombie, for a compositor id).  -EINVAL for
+ * a bad or used id, -ENOSPC over the object limit, -ENOMEM. */
 int vmapp_objmap_insert(struct vmapp_objmap *map, uint32_t id,
 			const struct vmapp_interface *interface, uint32_t version);
 

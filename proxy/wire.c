@@ -82,8 +82,10 @@ static enum vmapp_rule check_new_id(const struct vmapp_objmap *map, uint32_t id,
 			return VMAPP_RULE_NEW_ID_IN_USE;
 		return VMAPP_RULE_NEW_ID_INVALID;
 	}
-	/* The compositor allocates from its own range. */
-	if (id < VMAPP_SERVER_ID_START || vmapp_objmap_get(map, id))
+	/* The compositor allocates from its own range, and may reuse an id
+	 * whose object the client destroyed (libwayland's wl_map_remove). */
+	const struct vmapp_object *obj = vmapp_objmap_get(map, id);
+	if (id < VMAPP_SERVER_ID_START || (obj && obj->state == VMAPP_OBJECT_LIVE))
 		return VMAPP_RULE_NEW_ID_INVALID;
 	return VMAPP_RULE_OK;
 }

@@ -342,6 +342,37 @@ static void test_clipboard(const struct vmapp_conn_config *config, enum vmapp_cl
 	close(fds[0]);
 	close(fds[1]);
 
+	/* The client destroys the offer while the compositor still talks
+	 * about it; then the compositor reuses its id for the next one. */
+	msg_reset(&m);
+	msg_begin(&m, 0xff000000, VMAPP_REQ_WL_DATA_OFFER_DESTROY);
+	msg_end(&m);
+	REQ(NULL, 0);
+	CHECK_RULE(v.rule, VMAPP_RULE_OK);
+	msg_reset(&m);
+	msg_begin(&m, 0xff000000, VMAPP_EVT_WL_DATA_OFFER_OFFER);
+	msg_str(&m, "text/html");
+	msg_end(&m);
+	EVT();
+	CHECK_RULE(v.rule, VMAPP_RULE_OK);
+	CHECK(v.forward);
+	msg_reset(&m);
+	msg_begin(&m, 0xff000000, VMAPP_REQ_WL_DATA_OFFER_DESTROY);
+	msg_end(&m);
+	REQ(NULL, 0);
+	CHECK_RULE(v.rule, VMAPP_RULE_OBJECT_DESTROYED);
+	one_arg(2, VMAPP_EVT_WL_DATA_DEVICE_DATA_OFFER, 0xff000000);
+	EVT();
+	CHECK_RULE(v.rule, VMAPP_RULE_OK);
+	CHECK(vmapp_objmap_get(&conn.objects, 0xff000000)->state == VMAPP_OBJECT_LIVE);
+	one_arg(2, VMAPP_EVT_WL_DATA_DEVICE_DATA_OFFER, 0xff000000); /* live: not again */
+	EVT();
+	CHECK_RULE(v.rule, VMAPP_RULE_SERVER_PROTOCOL);
+	vmapp_conn_finish(&conn);
+	CHECK(vmapp_conn_init(&conn, config) == 0);
+	CHECK(vmapp_objmap_insert(&conn.objects, 2, &vmapp_iface_wl_data_device, 3) == 0);
+	CHECK(vmapp_objmap_insert(&conn.objects, 3, &vmapp_iface_wl_data_source, 3) == 0);
+
 	msg_reset(&m);
 	msg_begin(&m, 2, VMAPP_REQ_WL_DATA_DEVICE_SET_SELECTION);
 	msg_u32(&m, 3);
