@@ -10,10 +10,29 @@
  * allow, well inside one message. */
 #define LABELLED_MAX 2048
 
-static enum vmapp_rule rewrite(struct vmapp_hook_ctx *ctx, const char *text, size_t len)
+typedef size_t (*sanitize_fn)(const char *untrusted, size_t len, size_t max_bytes,
+			      char *out, size_t out_size);
+
+/* Cleans the message's one string, puts `before` LABEL `after` in front
+ * of it, and rewrites the message with the result. */
+static enum vmapp_rule label_string(struct vmapp_hook_ctx *ctx, sanitize_fn sanitize,
+				    const char *before, const char *after)
 {
-	int r = vmapp_hook_rewrite_string(ctx, text, len);
-	return r < 0 ? VMAPP_RULE_NO_MEMORY : VMAPP_RULE_OK;
+	const struct vmapp_limits *limits = vmapp_policy_limits(ctx->conn->config->policy);
+	const char *untrusted = ctx->view->args[0].str.data;
+	size_t untrusted_len = ctx->view->args[0].str.size - 1;
+	char clean[LABELLED_MAX];
+	char labelled[LABELLED_MAX + 64];
+
+	size_t max = limits->title_length < LABELLED_MAX - 1 ? limits->title_length
+							     : LABELLED_MAX - 1;
+	sanitize(untrusted, untrusted_len, max, clean, sizeof(clean));
+	int n = snprintf(labelled, sizeof(labelled), "%s%s%s%s", before,
+			 ctx->conn->config->label, after, clean);
+	if (n < 0 || (size_t)n >= sizeof(labelled))
+		return VMAPP_RULE_NO_MEMORY;
+	return vmapp_hook_rewrite_string(ctx, labelled, (size_t)n) < 0 ? VMAPP_RULE_NO_MEMORY
+								       : VMAPP_RULE_OK;
 }
 
 /* The title is the guest's to choose, within bounds; the "[label] " in
@@ -21,37 +40,12 @@ static enum vmapp_rule rewrite(struct vmapp_hook_ctx *ctx, const char *text, siz
  * host's own. */
 enum vmapp_rule vmapp_hook_set_title(struct vmapp_hook_ctx *ctx)
 {
-	const struct vmapp_limits *limits = vmapp_policy_limits(ctx->conn->config->policy);
-	const char *untrusted_title = ctx->view->args[0].str.data;
-	size_t untrusted_len = ctx->view->args[0].str.size - 1;
-	char clean[LABELLED_MAX];
-	char labelled[LABELLED_MAX + 64];
-
-	size_t max = limits->title_length < LABELLED_MAX - 1 ? limits->title_length
-							     : LABELLED_MAX - 1;
-	vmapp_sanitize_title(untrusted_title, untrusted_len, max, clean, sizeof(clean));
-	int n = snprintf(labelled, sizeof(labelled), "[%s] %s", ctx->conn->config->label, clean);
-	if (n < 0 || (size_t)n >= sizeof(labelled))
-		return VMAPP_RULE_NO_MEMORY;
-	return rewrite(ctx, labelled, (size_t)n);
+	return label_string(ctx, vmapp_sanitize_title, "[", "] ");
 }
 
 enum vmapp_rule vmapp_hook_set_app_id(struct vmapp_hook_ctx *ctx)
 {
-	const struct vmapp_limits *limits = vmapp_policy_limits(ctx->conn->config->policy);
-	const char *untrusted_app_id = ctx->view->args[0].str.data;
-	size_t untrusted_len = ctx->view->args[0].str.size - 1;
-	char clean[LABELLED_MAX];
-	char labelled[LABELLED_MAX + 64];
-
-	size_t max = limits->title_length < LABELLED_MAX - 1 ? limits->title_length
-							     : LABELLED_MAX - 1;
-	vmapp_sanitize_app_id(untrusted_app_id, untrusted_len, max, clean, sizeof(clean));
-	int n = snprintf(labelled, sizeof(labelled), "vmapp.%s.%s", ctx->conn->config->label,
-			 clean);
-	if (n < 0 || (size_t)n >= sizeof(labelled))
-		return VMAPP_RULE_NO_MEMORY;
-	return rewrite(ctx, labelled, (size_t)n);
+	return label_string(ctx, vmapp_sanitize_app_id, "vmapp.", ".");
 }
 
 /* DESIGN.md: server-side decorations forced.  A guest that draws its own

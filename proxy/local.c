@@ -6,12 +6,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
-#include <sys/un.h>
 #include <unistd.h>
 
 #include "local.h"
 #include "relay.h"
+#include "unix.h"
 #include "vmapp-tables.h"
 
 extern char **environ;
@@ -43,17 +42,11 @@ static int upstream_path(char *buf, size_t size)
 /* Fails early, with the reason, rather than on every client later. */
 static int compositor_reachable(const char *path)
 {
-	struct sockaddr_un addr = { .sun_family = AF_UNIX };
-
-	if (strlen(path) >= sizeof(addr.sun_path))
-		return -ENAMETOOLONG;
-	strcpy(addr.sun_path, path);
-	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	int fd = vmapp_unix_connect(path);
 	if (fd < 0)
-		return -errno;
-	int r = connect(fd, (struct sockaddr *)&addr, sizeof(addr)) < 0 ? -errno : 0;
+		return fd;
 	close(fd);
-	return r;
+	return 0;
 }
 
 static int spawn_command(char *const *command, const char *display, const sigset_t *mask,

@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "relay.h"
+#include "unix.h"
 
 /* libwayland receives at most 28 fds per recvmsg (MAX_FDS_OUT); more in one
  * sendmsg would be cut off and lost on the other side. */
@@ -452,20 +453,8 @@ static void handle_side(struct client *c, struct side *s, uint32_t events)
 
 static int connect_upstream(const char *path)
 {
-	struct sockaddr_un addr = { .sun_family = AF_UNIX };
-
-	if (strlen(path) >= sizeof(addr.sun_path))
-		return -ENAMETOOLONG;
-	strcpy(addr.sun_path, path);
-	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (fd < 0)
-		return -errno;
-	if (connect(fd, (struct sockaddr *)&addr, sizeof(addr)) < 0) {
-		int r = -errno;
-		close(fd);
-		return r;
-	}
-	if (fcntl(fd, F_SETFL, O_NONBLOCK) < 0) {
+	int fd = vmapp_unix_connect(path);
+	if (fd >= 0 && fcntl(fd, F_SETFL, O_NONBLOCK) < 0) {
 		int r = -errno;
 		close(fd);
 		return r;
