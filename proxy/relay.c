@@ -550,6 +550,10 @@ static void handle_signal(struct vmapp_relay *relay)
 				relay->child_status = WIFEXITED(status) ? WEXITSTATUS(status)
 								       : 128 + WTERMSIG(status);
 			}
+		} else if (relay->child > 0 && !relay->child_done) {
+			/* The command decides when it is done: pass the signal
+			 * on and wait for its exit status, as env(1) would. */
+			kill(relay->child, (int)si.ssi_signo);
 		} else {
 			relay->stop = true;
 		}

@@ -27,9 +27,10 @@ void vmapp_relay_destroy(struct vmapp_relay *relay); /* accepts NULL; removes th
 void vmapp_relay_watch_child(struct vmapp_relay *relay, pid_t pid);
 
 /*
- * Serves until SIGTERM or SIGINT (returns 0) or until the watched child
- * exits (returns its exit status, 128 + signal when killed).  Negative
- * errno when the loop itself fails.
+ * Serves until SIGTERM, SIGINT or SIGHUP (returns 0) or until the watched
+ * child exits (returns its exit status, 128 + signal when killed); with a
+ * child, those signals are passed on to it instead.  Negative errno when
+ * the loop itself fails.
  */
 int vmapp_relay_run(struct vmapp_relay *relay);
 

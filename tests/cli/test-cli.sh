@@ -46,6 +46,20 @@ check "no compositor" 125 "can not reach the compositor" -- \
 start_sway
 check "exit status passed through" 7 "" -- "$PROXY" --local -- sh -c 'exit 7'
 check "killed command" 143 "" -- "$PROXY" --local -- sh -c 'kill -TERM $$'
+# A signal to the proxy goes to its command, whose status comes back.
+"$PROXY" --local -- sh -c 'trap "exit 42" TERM; echo ready; while :; do sleep 0.1; done' \
+	>"$T/sig.out" 2>"$T/sig.err" &
+sig_pid=$!
+wait_until "$WAIT" grep -q ready "$T/sig.out"
+kill -TERM "$sig_pid"
+wait "$sig_pid"
+rc=$?
+if [[ $rc == 42 ]]; then
+	log "ok SIGTERM passed on to the command"
+else
+	log "FAIL SIGTERM: proxy exited $rc, want the command's 42"
+	errors=$((errors + 1))
+fi
 check "command not found" 127 "no-such-command" -- "$PROXY" --local -- no-such-command-here
 check "the command sees the private socket" 0 "" -- \
 	"$PROXY" --local --label cli -- sh -c 'case $WAYLAND_DISPLAY in vmapp-cli-*) exit 0;; *) exit 1;; esac'
