@@ -12,6 +12,8 @@ struct hook {
 	enum vmapp_rule (*fn)(struct vmapp_hook_ctx *ctx);
 };
 
+/* Grouped by interface: an object finds its interface's run of hooks once
+ * (see hooks_of) and scans only that run for each of its messages. */
 static const struct hook hooks[] = {
 	{ &vmapp_iface_wl_display, VMAPP_EVENT, VMAPP_EVT_WL_DISPLAY_DELETE_ID, vmapp_hook_delete_id },
 	{ &vmapp_iface_wl_registry, VMAPP_EVENT, VMAPP_EVT_WL_REGISTRY_GLOBAL, vmapp_hook_global },
@@ -28,11 +30,11 @@ static const struct hook hooks[] = {
 	{ &vmapp_iface_xdg_surface, VMAPP_REQUEST, VMAPP_REQ_XDG_SURFACE_GET_POPUP, vmapp_hook_get_role_object },
 	{ &vmapp_iface_xdg_surface, VMAPP_EVENT, VMAPP_EVT_XDG_SURFACE_CONFIGURE, vmapp_hook_configure },
 	{ &vmapp_iface_xdg_surface, VMAPP_REQUEST, VMAPP_REQ_XDG_SURFACE_ACK_CONFIGURE, vmapp_hook_ack_configure },
-	{ &vmapp_iface_xdg_toplevel, VMAPP_REQUEST, VMAPP_REQ_XDG_TOPLEVEL_DESTROY, vmapp_hook_role_object_destroy },
 	{ &vmapp_iface_xdg_popup, VMAPP_REQUEST, VMAPP_REQ_XDG_POPUP_DESTROY, vmapp_hook_role_object_destroy },
 	{ &vmapp_iface_wl_subcompositor, VMAPP_REQUEST, VMAPP_REQ_WL_SUBCOMPOSITOR_GET_SUBSURFACE, vmapp_hook_get_subsurface },
 	{ &vmapp_iface_wl_subsurface, VMAPP_REQUEST, VMAPP_REQ_WL_SUBSURFACE_DESTROY, vmapp_hook_subsurface_destroy },
 	{ &vmapp_iface_wl_pointer, VMAPP_REQUEST, VMAPP_REQ_WL_POINTER_SET_CURSOR, vmapp_hook_set_cursor },
+	{ &vmapp_iface_xdg_toplevel, VMAPP_REQUEST, VMAPP_REQ_XDG_TOPLEVEL_DESTROY, vmapp_hook_role_object_destroy },
 	{ &vmapp_iface_xdg_toplevel, VMAPP_REQUEST, VMAPP_REQ_XDG_TOPLEVEL_SET_TITLE, vmapp_hook_set_title },
 	{ &vmapp_iface_xdg_toplevel, VMAPP_REQUEST, VMAPP_REQ_XDG_TOPLEVEL_SET_APP_ID, vmapp_hook_set_app_id },
 	{ &vmapp_iface_zxdg_toplevel_decoration_v1, VMAPP_REQUEST, VMAPP_REQ_ZXDG_TOPLEVEL_DECORATION_V1_SET_MODE, vmapp_hook_decoration_set_mode },
@@ -46,16 +48,37 @@ static const struct hook hooks[] = {
 	{ &vmapp_iface_zwp_primary_selection_offer_v1, VMAPP_REQUEST, VMAPP_REQ_ZWP_PRIMARY_SELECTION_OFFER_V1_RECEIVE, vmapp_hook_receive },
 };
 
+#define N_HOOKS (sizeof(hooks) / sizeof(hooks[0]))
+/* vmapp_object.hooks: KNOWN once looked up, then the run's first index in
+ * the low 16 bits and its length in the next 8. */
+#define HOOKS_KNOWN (1u << 31)
+
+static uint32_t hooks_of(const struct vmapp_interface *interface)
+{
+	for (uint32_t i = 0; i < N_HOOKS; i++) {
+		if (hooks[i].interface != interface)
+			continue;
+		uint32_t n = 1;
+		while (i + n < N_HOOKS && hooks[i + n].interface == interface)
+			n++;
+		return HOOKS_KNOWN | n << 16 | i;
+	}
+	return HOOKS_KNOWN;
+}
+
 enum vmapp_rule vmapp_hooks_run(struct vmapp_hook_ctx *ctx, enum vmapp_direction direction)
 {
 	const struct vmapp_message_view *view = ctx->view;
+	struct vmapp_object *obj = vmapp_objmap_get_mut(&ctx->conn->objects, view->object_id);
 	bool hooked = false;
 	enum vmapp_rule r = VMAPP_RULE_OK;
 
-	for (size_t i = 0; i < sizeof(hooks) / sizeof(hooks[0]); i++) {
+	if (!(obj->hooks & HOOKS_KNOWN))
+		obj->hooks = hooks_of(obj->interface);
+	uint32_t first = obj->hooks & 0xffff, end = first + ((obj->hooks >> 16) & 0xff);
+	for (uint32_t i = first; i < end; i++) {
 		const struct hook *h = &hooks[i];
-		if (h->interface == view->interface && h->direction == direction &&
-		    h->opcode == view->opcode) {
+		if (h->direction == direction && h->opcode == view->opcode) {
 			hooked = true;
 			r = h->fn(ctx);
 			break;

@@ -111,6 +111,7 @@ int vmapp_objmap_insert(struct vmapp_objmap *map, uint32_t id,
 	obj->version = version;
 	obj->state = VMAPP_OBJECT_LIVE;
 	obj->data = 0;
+	obj->hooks = 0;
 	map->n_objects++;
 	return 0;
 }

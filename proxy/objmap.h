@@ -30,6 +30,7 @@ struct vmapp_object {
 	uint32_t version;
 	enum vmapp_object_state state;
 	uint64_t data; /* per-interface hook state (hooks-*.c say what) */
+	uint32_t hooks; /* which hooks the interface has, for hooks.c; 0 until known */
 };
 
 struct vmapp_objmap {
