@@ -1178,8 +1178,17 @@ int vmapp_desktop_write_host_entry(const struct vmapp_desktop_entry *clean, cons
 			puts_(&o, ";");
 		}
 	}
+	/* The host entry must itself be one this parser (and so a strict
+	 * launcher) takes: the four words in front count against the same
+	 * limits as the guest's. */
+	size_t words = clean->argc + 4, bytes = strlen(proxy_path) + 4 + vm_len + 2;
+	for (size_t i = 0; i < clean->argc; i++)
+		bytes += clean->argv[i] ? strlen(clean->argv[i]) : 0;
+	if (words > VMAPP_DESKTOP_MAX_ARGS || bytes > VMAPP_DESKTOP_MAX_VALUE)
+		return -E2BIG;
 	puts_(&o, clean->terminal ? "\nTerminal=true" : "\nTerminal=false");
 	puts_(&o, "\nExec=");
+	size_t exec_start = o.len;
 	if (put_exec_word(&o, proxy_path) < 0)
 		return -EINVAL;
 	puts_(&o, " \"--vm\" ");
@@ -1190,6 +1199,10 @@ int vmapp_desktop_write_host_entry(const struct vmapp_desktop_entry *clean, cons
 		if (!clean->argv[i] || put_exec_word(&o, clean->argv[i]) < 0)
 			return -EINVAL;
 	}
+	/* Quoting and escaping lengthen the value: it must still be one a
+	 * parser takes whole. */
+	if (o.len - exec_start > VMAPP_DESKTOP_MAX_VALUE)
+		return -E2BIG;
 	puts_(&o, "\nX-Vmapp-VM=");
 	puts_(&o, vm_name);
 	puts_(&o, "\n");

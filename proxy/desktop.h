@@ -206,7 +206,10 @@ int vmapp_desktop_sanitize(const struct vmapp_desktop_entry *untrusted, const ch
  * control character, so none can start a new line.  vm_name must pass
  * vmapp_label_valid() and match the "[VM] " of clean->name; proxy_path
  * is the host's vmapp-proxy (absolute, or a name looked up in PATH).
- * Returns the length written, -EINVAL, or -ENOBUFS when buf is too small.
+ * Returns the length written, -EINVAL, -ENOBUFS when buf is too small, or
+ * -E2BIG when the host Exec (the guest's words after four of ours, quoted)
+ * would pass the limits vmapp_desktop_parse() holds Exec to: the host
+ * entry is always one the parser takes back.
  */
 int vmapp_desktop_write_host_entry(const struct vmapp_desktop_entry *clean, const char *vm_name,
 				   const char *proxy_path, char *buf, size_t size);
