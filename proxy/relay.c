@@ -560,18 +560,15 @@ static void handle_signal(struct vmapp_relay *relay)
 	}
 }
 
-static bool socket_is_stale(const struct sockaddr_un *addr)
+static bool socket_is_stale(const char *path)
 {
 	struct stat st;
-	if (lstat(addr->sun_path, &st) < 0 || !S_ISSOCK(st.st_mode))
+	if (lstat(path, &st) < 0 || !S_ISSOCK(st.st_mode))
 		return false;
-	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (fd < 0)
-		return false;
-	bool stale = connect(fd, (const struct sockaddr *)addr, sizeof(*addr)) < 0 &&
-		     errno == ECONNREFUSED;
-	close(fd);
-	return stale;
+	int fd = vmapp_unix_connect(path);
+	if (fd >= 0)
+		close(fd);
+	return fd == -ECONNREFUSED;
 }
 
 static int listen_on(const char *path)
@@ -585,7 +582,7 @@ static int listen_on(const char *path)
 	if (fd < 0)
 		return -errno;
 	int r = bind(fd, (struct sockaddr *)&addr, sizeof(addr)) < 0 ? -errno : 0;
-	if (r == -EADDRINUSE && socket_is_stale(&addr)) {
+	if (r == -EADDRINUSE && socket_is_stale(path)) {
 		/* Left behind by a proxy that was killed: nobody listens. */
 		unlink(path);
 		r = bind(fd, (struct sockaddr *)&addr, sizeof(addr)) < 0 ? -errno : 0;
