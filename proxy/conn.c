@@ -6,6 +6,7 @@
 
 #include "conn.h"
 #include "hooks.h"
+#include "track.h"
 #include "vmapp-tables.h"
 
 int vmapp_conn_init(struct vmapp_conn *conn, const struct vmapp_conn_config *config)
@@ -48,46 +49,6 @@ int vmapp_conn_write_error(struct vmapp_buf *out, uint32_t object_id, uint32_t c
 	memcpy(p + 20, text, len - 1);
 	out->len += size;
 	return 0;
-}
-
-/* Objects the message creates or destroys, once it is on its way. */
-static enum vmapp_rule track(struct vmapp_conn *conn, enum vmapp_direction direction,
-			     const struct vmapp_message_view *view, uint64_t new_data)
-{
-	const struct vmapp_message *m = view->message;
-	uint32_t version = view->object->version;
-
-	for (uint32_t i = 0; i < m->n_args; i++) {
-		const struct vmapp_arg *arg = &m->args[i];
-		if (arg->type != VMAPP_ARG_NEW_ID)
-			continue;
-		const struct vmapp_interface *iface = arg->interface;
-		uint32_t v = version;
-		if (!iface) {
-			/* wl_registry.bind: the hook has checked the name and version */
-			iface = vmapp_protocol_find(conn->config->protocols,
-						    view->new_interface_name);
-			v = view->new_version;
-			if (!iface)
-				return VMAPP_RULE_INTERFACE_UNKNOWN;
-		}
-		int r = vmapp_objmap_insert(&conn->objects, view->args[i].u, iface, v);
-		if (r == -ENOSPC)
-			return VMAPP_RULE_LIMIT_OBJECTS;
-		if (r == -ENOMEM)
-			return VMAPP_RULE_NO_MEMORY;
-		if (r < 0)
-			return direction == VMAPP_REQUEST ? VMAPP_RULE_NEW_ID_IN_USE
-							  : VMAPP_RULE_SERVER_PROTOCOL;
-		vmapp_objmap_get_mut(&conn->objects, view->args[i].u)->data = new_data;
-	}
-
-	/* A client id waits for the compositor's delete_id.  A compositor id
-	 * gets none: it stays a zombie, so that events still in flight for it
-	 * parse, until the compositor hands the id out again. */
-	if (m->destructor)
-		vmapp_objmap_zombify(&conn->objects, view->object_id);
-	return VMAPP_RULE_OK;
 }
 
 struct vmapp_verdict vmapp_conn_handle(struct vmapp_conn *conn, enum vmapp_direction direction,
@@ -139,7 +100,8 @@ struct vmapp_verdict vmapp_conn_handle(struct vmapp_conn *conn, enum vmapp_direc
 	};
 	r = vmapp_hooks_run(&ctx, direction);
 	if (r == VMAPP_RULE_OK && ctx.forward)
-		r = track(conn, direction, &view, ctx.new_data);
+		r = vmapp_track_message(&conn->objects, conn->config->protocols, direction,
+					&view, ctx.new_data);
 	if (r != VMAPP_RULE_OK) {
 		if (direction == VMAPP_EVENT && r != VMAPP_RULE_NO_MEMORY)
 			r = VMAPP_RULE_SERVER_PROTOCOL;

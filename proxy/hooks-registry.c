@@ -3,14 +3,12 @@
 #include <string.h>
 
 #include "hooks-impl.h"
+#include "track.h"
 #include "vmapp-tables.h"
 
 enum vmapp_rule vmapp_hook_delete_id(struct vmapp_hook_ctx *ctx)
 {
-	uint32_t id = ctx->view->args[0].u;
-	/* Only ids the client allocated come back through delete_id. */
-	if (id < VMAPP_SERVER_ID_START)
-		vmapp_objmap_remove(&ctx->conn->objects, id);
+	vmapp_track_delete_id(&ctx->conn->objects, ctx->view->args[0].u);
 	return VMAPP_RULE_OK;
 }
 

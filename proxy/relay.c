@@ -17,49 +17,35 @@
 #include <unistd.h>
 
 #include "relay.h"
+#include "side.h"
 #include "unix.h"
 
-/* libwayland receives at most 28 fds per recvmsg (MAX_FDS_OUT); more in one
- * sendmsg would be cut off and lost on the other side. */
-#define FDS_PER_SENDMSG 28
 /* A libwayland sender never has more fds ahead of their messages than
  * one flush's worth; more is an attempt to hoard our fd table. */
-#define FDS_AHEAD_MAX FDS_PER_SENDMSG
-#define READ_CHUNK 16384
-/* Enough room for any fd count the kernel lets one sendmsg carry. */
-#define CMSG_FDS_MAX 253
+#define FDS_AHEAD_MAX VMAPP_SIDE_FDS_PER_SENDMSG
 /* The message rate is budgeted per tenth of a second. */
 #define RATE_WINDOW_NS UINT64_C(100000000)
 
-enum source_kind { SOURCE_LISTEN, SOURCE_SIGNAL, SOURCE_TIMER, SOURCE_CLIENT, SOURCE_SERVER };
-
-struct source {
-	enum source_kind kind;
-	struct client *client; /* may be NULL */
+enum source_kind {
+	SOURCE_LISTEN, SOURCE_SIGNAL, SOURCE_TIMER, SOURCE_CLIENT, SOURCE_SERVER, SOURCE_EXTERNAL,
 };
 
-/* One socket of a proxied client: what came in, and what waits to go out. */
-struct side {
-	int fd;
-	struct source source;
-	struct vmapp_buf in;
-	struct vmapp_fdq in_fds;
-	struct vmapp_buf out;
-	struct vmapp_fdq out_fds;
-	/* For each fd of out_fds: the stream offset where its message
-	 * starts.  It must leave with that message's first byte or earlier. */
-	uint64_t out_fd_at[VMAPP_FDQ_MAX];
-	uint64_t out_base; /* stream offset of out's first pending byte */
-	uint32_t events;   /* epoll interest now */
-	bool eof;
+/* An fd of another part of the program (the transport bridge) served by
+ * this loop: dispatch is called when it is readable. */
+struct external {
+	struct vmapp_source source;
+	void (*dispatch)(void *data);
+	void *data;
 };
+#define RELAY_EXTERNALS_MAX 4
+
 
 struct client {
 	struct vmapp_relay *relay;
 	unsigned int number;
 	struct vmapp_conn conn;
-	struct side app;      /* the proxied client */
-	struct side upstream; /* our own connection to the compositor */
+	struct vmapp_side app;      /* the proxied client */
+	struct vmapp_side upstream; /* our own connection to the compositor */
 	struct client *next;
 	bool dead; /* closed, freed at the end of the epoll batch */
 	/* The message rate: requests counted per window of RATE_WINDOW_NS;
@@ -84,9 +70,11 @@ struct vmapp_relay {
 	struct client *clients;
 	struct client *dead;
 	unsigned int next_number;
-	struct source listen_source;
-	struct source signal_source;
-	struct source timer_source;
+	struct vmapp_source listen_source;
+	struct vmapp_source signal_source;
+	struct vmapp_source timer_source;
+	struct external externals[RELAY_EXTERNALS_MAX];
+	unsigned int n_externals;
 };
 
 static uint64_t now_ns(void)
@@ -129,49 +117,10 @@ static const struct vmapp_limits *relay_limits(const struct vmapp_relay *relay)
 	return vmapp_policy_limits(relay->options.conn.policy);
 }
 
-static void side_init(struct side *s, int fd, enum source_kind kind, struct client *c)
-{
-	memset(s, 0, sizeof(*s));
-	s->fd = fd;
-	s->source.kind = kind;
-	s->source.client = c;
-}
-
-static void side_finish(struct side *s)
-{
-	if (s->fd >= 0)
-		close(s->fd);
-	s->fd = -1;
-	vmapp_buf_finish(&s->in);
-	vmapp_buf_finish(&s->out);
-	vmapp_fdq_finish(&s->in_fds);
-	vmapp_fdq_finish(&s->out_fds);
-}
-
-static bool side_pending(const struct side *s)
-{
-	return vmapp_buf_size(&s->out) > 0 || s->out_fds.n > 0;
-}
-
-static int side_update(int epoll_fd, struct side *s, bool want_read)
-{
-	uint32_t events = 0;
-
-	if (want_read && !s->eof)
-		events |= EPOLLIN;
-	if (side_pending(s))
-		events |= EPOLLOUT;
-	if (events == s->events)
-		return 0;
-	struct epoll_event ev = { .events = events, .data.ptr = &s->source };
-	s->events = events;
-	return epoll_ctl(epoll_fd, EPOLL_CTL_MOD, s->fd, &ev) < 0 ? -errno : 0;
-}
-
 static void client_free(struct client *c)
 {
-	side_finish(&c->app);
-	side_finish(&c->upstream);
+	vmapp_side_finish(&c->app);
+	vmapp_side_finish(&c->upstream);
 	vmapp_conn_finish(&c->conn);
 	free(c);
 }
@@ -191,8 +140,8 @@ static void client_destroy(struct client *c)
 		*p = c->next;
 	if (relay->options.verbose)
 		client_log(c, "disconnected");
-	side_finish(&c->app);
-	side_finish(&c->upstream);
+	vmapp_side_finish(&c->app);
+	vmapp_side_finish(&c->upstream);
 	c->dead = true;
 	c->next = relay->dead;
 	relay->dead = c;
@@ -205,96 +154,6 @@ static void free_dead(struct vmapp_relay *relay)
 		relay->dead = c->next;
 		client_free(c);
 	}
-}
-
-/* Sends what it can without blocking.  0, or -errno when the peer is gone. */
-static int side_flush(struct side *s)
-{
-	while (vmapp_buf_size(&s->out) > 0) {
-		size_t n_fds = s->out_fds.n < FDS_PER_SENDMSG ? s->out_fds.n : FDS_PER_SENDMSG;
-		size_t len = vmapp_buf_size(&s->out);
-		if (s->out_fds.n > n_fds) {
-			uint64_t before = s->out_fd_at[n_fds] - s->out_base;
-			if (before < len)
-				len = before;
-		}
-		if (len == 0)
-			return -EPROTO; /* one message with more fds than a flush carries */
-
-		struct iovec iov = { .iov_base = s->out.data + s->out.start, .iov_len = len };
-		union {
-			char buf[CMSG_SPACE(sizeof(int) * FDS_PER_SENDMSG)];
-			struct cmsghdr align;
-		} control;
-		struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1 };
-		if (n_fds > 0) {
-			memset(&control, 0, sizeof(control));
-			msg.msg_control = control.buf;
-			msg.msg_controllen = CMSG_SPACE(sizeof(int) * n_fds);
-			struct cmsghdr *cmsg = CMSG_FIRSTHDR(&msg);
-			cmsg->cmsg_level = SOL_SOCKET;
-			cmsg->cmsg_type = SCM_RIGHTS;
-			cmsg->cmsg_len = CMSG_LEN(sizeof(int) * n_fds);
-			memcpy(CMSG_DATA(cmsg), s->out_fds.fds, sizeof(int) * n_fds);
-		}
-		ssize_t n = sendmsg(s->fd, &msg, MSG_DONTWAIT | MSG_NOSIGNAL);
-		if (n < 0) {
-			if (errno == EAGAIN || errno == EINTR)
-				return 0;
-			return -errno;
-		}
-		/* The receiver has its own copies now. */
-		vmapp_fdq_drop(&s->out_fds, n_fds);
-		memmove(s->out_fd_at, s->out_fd_at + n_fds, s->out_fds.n * sizeof(uint64_t));
-		vmapp_buf_consume(&s->out, (size_t)n);
-		s->out_base += (uint64_t)n;
-	}
-	return 0;
-}
-
-/* Reads once.  0 on data or EAGAIN, 1 at end of stream, -errno on error,
- * -EMFILE when more fds arrived than may be held. */
-static int side_read(struct side *s)
-{
-	uint8_t *p = vmapp_buf_reserve(&s->in, READ_CHUNK);
-	if (!p)
-		return -ENOMEM;
-
-	union {
-		char buf[CMSG_SPACE(sizeof(int) * CMSG_FDS_MAX)];
-		struct cmsghdr align;
-	} control;
-	struct iovec iov = { .iov_base = p, .iov_len = READ_CHUNK };
-	struct msghdr msg = {
-		.msg_iov = &iov,
-		.msg_iovlen = 1,
-		.msg_control = control.buf,
-		.msg_controllen = sizeof(control.buf),
-	};
-	ssize_t n = recvmsg(s->fd, &msg, MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
-	if (n < 0)
-		return errno == EAGAIN || errno == EINTR ? 0 : -errno;
-
-	int r = 0;
-	for (struct cmsghdr *cmsg = CMSG_FIRSTHDR(&msg); cmsg; cmsg = CMSG_NXTHDR(&msg, cmsg)) {
-		if (cmsg->cmsg_level != SOL_SOCKET || cmsg->cmsg_type != SCM_RIGHTS)
-			continue;
-		size_t count = (cmsg->cmsg_len - CMSG_LEN(0)) / sizeof(int);
-		for (size_t i = 0; i < count; i++) {
-			int fd;
-			memcpy(&fd, CMSG_DATA(cmsg) + i * sizeof(int), sizeof(int));
-			if (vmapp_fdq_push(&s->in_fds, fd) < 0) {
-				close(fd);
-				r = -EMFILE;
-			}
-		}
-	}
-	if (msg.msg_flags & MSG_CTRUNC)
-		r = -EMFILE;
-	if (n == 0 && r == 0)
-		return 1;
-	s->in.len += (size_t)n;
-	return r;
 }
 
 static void violation(struct client *c, const struct vmapp_verdict *v)
@@ -313,7 +172,7 @@ static void violation(struct client *c, const struct vmapp_verdict *v)
 		out->start = out->len = 0;
 		vmapp_fdq_finish(&c->app.out_fds);
 		if (vmapp_conn_write_error(out, v->object_id ? v->object_id : 1, code, text) == 0)
-			side_flush(&c->app);
+			vmapp_side_flush(&c->app);
 	}
 	client_destroy(c);
 }
@@ -330,8 +189,8 @@ static void simple_violation(struct client *c, enum vmapp_rule rule)
  * false when the client was destroyed. */
 static bool pump(struct client *c, enum vmapp_direction direction)
 {
-	struct side *from = direction == VMAPP_REQUEST ? &c->app : &c->upstream;
-	struct side *to = direction == VMAPP_REQUEST ? &c->upstream : &c->app;
+	struct vmapp_side *from = direction == VMAPP_REQUEST ? &c->app : &c->upstream;
+	struct vmapp_side *to = direction == VMAPP_REQUEST ? &c->upstream : &c->app;
 	const struct vmapp_limits *limits = relay_limits(c->relay);
 	uint32_t budget = limits->message_rate / 10 ? limits->message_rate / 10 : 1;
 
@@ -404,30 +263,30 @@ static bool client_update(struct client *c)
 	bool read_upstream = vmapp_buf_size(&c->app.out) < limits->queue_bytes &&
 			     vmapp_buf_size(&c->upstream.in) < limits->queue_bytes;
 
-	if (side_flush(&c->upstream) < 0 || side_flush(&c->app) < 0) {
+	if (vmapp_side_flush(&c->upstream) < 0 || vmapp_side_flush(&c->app) < 0) {
 		client_destroy(c);
 		return false;
 	}
 	/* The compositor hung up (it may have killed this client) or the
 	 * app did: once what is queued for the app is out, we are done. */
-	if (c->app.eof || (c->upstream.eof && !side_pending(&c->app))) {
+	if (c->app.eof || (c->upstream.eof && !vmapp_side_pending(&c->app))) {
 		client_destroy(c);
 		return false;
 	}
-	if (side_update(c->relay->epoll_fd, &c->app, read_app) < 0 ||
-	    side_update(c->relay->epoll_fd, &c->upstream, read_upstream) < 0) {
+	if (vmapp_side_update(c->relay->epoll_fd, &c->app, read_app) < 0 ||
+	    vmapp_side_update(c->relay->epoll_fd, &c->upstream, read_upstream) < 0) {
 		client_destroy(c);
 		return false;
 	}
 	return true;
 }
 
-static void handle_side(struct client *c, struct side *s, uint32_t events)
+static void handle_side(struct client *c, struct vmapp_side *s, uint32_t events)
 {
 	enum vmapp_direction direction = s == &c->app ? VMAPP_REQUEST : VMAPP_EVENT;
 
 	if (events & (EPOLLIN | EPOLLHUP | EPOLLERR)) {
-		int r = side_read(s);
+		int r = vmapp_side_read(s);
 		if (r == -EMFILE) {
 			if (direction == VMAPP_REQUEST) {
 				simple_violation(c, VMAPP_RULE_LIMIT_FDS);
@@ -462,30 +321,26 @@ static int connect_upstream(const char *path)
 	return fd;
 }
 
-static void accept_client(struct vmapp_relay *relay)
+int vmapp_relay_add_client(struct vmapp_relay *relay, int fd)
 {
-	int fd = accept4(relay->listen_fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
-	if (fd < 0)
-		return;
-
 	int up = connect_upstream(relay->options.upstream_path);
 	if (up < 0) {
 		fprintf(stderr, "vmapp-proxy[%s]: can not reach the compositor at %s: %s\n",
 			relay->options.conn.label, relay->options.upstream_path, strerror(-up));
 		close(fd);
-		return;
+		return up;
 	}
 
 	struct client *c = calloc(1, sizeof(*c));
 	if (!c) {
 		close(fd);
 		close(up);
-		return;
+		return -ENOMEM;
 	}
 	c->relay = relay;
 	c->number = ++relay->next_number;
-	side_init(&c->app, fd, SOURCE_CLIENT, c);
-	side_init(&c->upstream, up, SOURCE_SERVER, c);
+	vmapp_side_init(&c->app, fd, SOURCE_CLIENT, c);
+	vmapp_side_init(&c->upstream, up, SOURCE_SERVER, c);
 	if (vmapp_conn_init(&c->conn, &relay->options.conn) < 0)
 		goto fail;
 
@@ -502,12 +357,42 @@ static void accept_client(struct vmapp_relay *relay)
 	relay->clients = c;
 	if (relay->options.verbose)
 		client_log(c, "connected");
-	return;
+	return 0;
 fail:
-	side_finish(&c->app);
-	side_finish(&c->upstream);
+	vmapp_side_finish(&c->app);
+	vmapp_side_finish(&c->upstream);
 	vmapp_conn_finish(&c->conn);
 	free(c);
+	return -EIO;
+}
+
+static void accept_client(struct vmapp_relay *relay)
+{
+	int fd = accept4(relay->listen_fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
+	if (fd >= 0)
+		vmapp_relay_add_client(relay, fd);
+}
+
+int vmapp_relay_add_source(struct vmapp_relay *relay, int fd, void (*dispatch)(void *data),
+			   void *data)
+{
+	if (relay->n_externals == RELAY_EXTERNALS_MAX)
+		return -ENOSPC;
+	struct external *x = &relay->externals[relay->n_externals];
+	x->source.kind = SOURCE_EXTERNAL;
+	x->source.data = x;
+	x->dispatch = dispatch;
+	x->data = data;
+	struct epoll_event ev = { .events = EPOLLIN, .data.ptr = &x->source };
+	if (epoll_ctl(relay->epoll_fd, EPOLL_CTL_ADD, fd, &ev) < 0)
+		return -errno;
+	relay->n_externals++;
+	return 0;
+}
+
+void vmapp_relay_stop(struct vmapp_relay *relay)
+{
+	relay->stop = true;
 }
 
 /* The end of a rate window: throttled clients may go on. */
@@ -621,17 +506,18 @@ struct vmapp_relay *vmapp_relay_create(const struct vmapp_relay_options *options
 	if (relay->signal_fd < 0 || relay->epoll_fd < 0 || relay->timer_fd < 0)
 		goto fail;
 
-	int fd = listen_on(options->listen_path);
-	if (fd < 0) {
-		fprintf(stderr, "vmapp-proxy: can not listen on %s: %s\n", options->listen_path,
-			strerror(-fd));
-		goto fail;
-	}
-	relay->listen_fd = fd;
-
 	struct epoll_event ev = { .events = EPOLLIN, .data.ptr = &relay->listen_source };
-	if (epoll_ctl(relay->epoll_fd, EPOLL_CTL_ADD, relay->listen_fd, &ev) < 0)
-		goto fail;
+	if (options->listen_path) {
+		int fd = listen_on(options->listen_path);
+		if (fd < 0) {
+			fprintf(stderr, "vmapp-proxy: can not listen on %s: %s\n",
+				options->listen_path, strerror(-fd));
+			goto fail;
+		}
+		relay->listen_fd = fd;
+		if (epoll_ctl(relay->epoll_fd, EPOLL_CTL_ADD, relay->listen_fd, &ev) < 0)
+			goto fail;
+	}
 	ev.data.ptr = &relay->signal_source;
 	if (epoll_ctl(relay->epoll_fd, EPOLL_CTL_ADD, relay->signal_fd, &ev) < 0)
 		goto fail;
@@ -684,7 +570,7 @@ int vmapp_relay_run(struct vmapp_relay *relay)
 			return -errno;
 		}
 		for (int i = 0; i < n; i++) {
-			struct source *src = events[i].data.ptr;
+			struct vmapp_source *src = events[i].data.ptr;
 			switch (src->kind) {
 			case SOURCE_LISTEN:
 				accept_client(relay);
@@ -695,9 +581,14 @@ int vmapp_relay_run(struct vmapp_relay *relay)
 			case SOURCE_TIMER:
 				handle_timer(relay);
 				break;
+			case SOURCE_EXTERNAL: {
+				struct external *x = src->data;
+				x->dispatch(x->data);
+				break;
+			}
 			case SOURCE_CLIENT:
 			case SOURCE_SERVER: {
-				struct client *c = src->client;
+				struct client *c = ((struct client *)src->data);
 				if (!c->dead)
 					handle_side(c, src->kind == SOURCE_CLIENT ? &c->app
 										  : &c->upstream,

@@ -14,7 +14,7 @@
 struct vmapp_relay;
 
 struct vmapp_relay_options {
-	const char *listen_path;   /* the socket to serve; created, removed at exit */
+	const char *listen_path;   /* the socket to serve, or NULL; created, removed at exit */
 	const char *upstream_path; /* the compositor's socket */
 	struct vmapp_conn_config conn;
 	bool verbose;
@@ -22,6 +22,18 @@ struct vmapp_relay_options {
 
 struct vmapp_relay *vmapp_relay_create(const struct vmapp_relay_options *options);
 void vmapp_relay_destroy(struct vmapp_relay *relay); /* accepts NULL; removes the socket */
+
+/* Proxies one more client on the connected socket fd (owned from now on),
+ * with its own connection to the compositor.  0 or -errno. */
+int vmapp_relay_add_client(struct vmapp_relay *relay, int fd);
+
+/* Serves fd in the loop too: dispatch(data) runs whenever it is readable
+ * (level-triggered).  At most 4. */
+int vmapp_relay_add_source(struct vmapp_relay *relay, int fd, void (*dispatch)(void *data),
+			   void *data);
+
+/* vmapp_relay_run returns 0 after the current batch of events. */
+void vmapp_relay_stop(struct vmapp_relay *relay);
 
 /* Watches a child: when it exits, vmapp_relay_run returns its status. */
 void vmapp_relay_watch_child(struct vmapp_relay *relay, pid_t pid);
