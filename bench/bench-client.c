@@ -7,11 +7,19 @@
  *       N wl_display.sync round trips, one at a time; prints the median
  *       and p90 latency in microseconds.
  *   bench-client frames N WxH
- *       an xdg_toplevel drawn from two wl_shm buffers: every frame redraws
- *       a changing pattern into a free buffer, attaches it with full-surface
- *       damage, asks for a frame callback and commits, then waits for the
- *       callback.  Prints frames/s and this process's CPU time per frame
- *       (getrusage, user + system).
+ *       an xdg_toplevel drawn from two wl_shm buffers, used in turn: every
+ *       frame writes a moving gradient over the whole of the other buffer
+ *       (waiting for its wl_buffer.release if the compositor still holds
+ *       it), attaches it with full-surface damage, asks for a frame
+ *       callback and commits, then waits for the callback.  Every pixel
+ *       changes every frame.  Prints frames/s and this process's CPU time
+ *       per frame (getrusage, user + system).
+ *
+ *   ... --marks OUT IN  (after either mode)
+ *       around the measured part, write "start PID\n" and later "end PID\n"
+ *       to the FIFO OUT and wait each time for a line on the FIFO IN, so a
+ *       script can read the CPU time of every process in the path over
+ *       exactly the measured interval (run-transport-benchmarks.sh).
  *
  * Output ends with "key value" lines for scripts.
  */
@@ -50,6 +58,31 @@ static double cpu_seconds(void)
 	getrusage(RUSAGE_SELF, &ru);
 	return (double)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) +
 	       (double)(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) * 1e-6;
+}
+
+/* The --marks FIFOs, or NULL. */
+static FILE *mark_out, *mark_in;
+
+static void open_marks(const char *out, const char *in)
+{
+	mark_out = fopen(out, "we");
+	if (!mark_out)
+		die("can not open the --marks output FIFO");
+	mark_in = fopen(in, "re");
+	if (!mark_in)
+		die("can not open the --marks input FIFO");
+}
+
+/* Tell the script where we are, and wait until it has read its counters. */
+static void mark(const char *what)
+{
+	if (!mark_out)
+		return;
+	char line[64];
+	if (fprintf(mark_out, "%s %ld\n", what, (long)getpid()) < 0 || fflush(mark_out) != 0)
+		die("can not write to the --marks FIFO");
+	if (!fgets(line, sizeof(line), mark_in))
+		die("the --marks FIFO closed");
 }
 
 static int cmp_double(const void *a, const void *b)
@@ -197,6 +230,7 @@ static int run_sync(long n)
 		if (wl_display_roundtrip(display) < 0)
 			die("the connection failed");
 
+	mark("start");
 	double t_all = now();
 	for (long i = 0; i < n; i++) {
 		double t0 = now();
@@ -205,6 +239,7 @@ static int run_sync(long n)
 		lat[i] = (now() - t0) * 1e6;
 	}
 	t_all = now() - t_all;
+	mark("end");
 	qsort(lat, (size_t)n, sizeof(*lat), cmp_double);
 	printf("sync: %ld round trips in %.3f s: min %.1f median %.1f p90 %.1f max %.1f us\n", n,
 	       t_all, lat[0], quantile(lat, (size_t)n, 0.5), quantile(lat, (size_t)n, 0.9),
@@ -280,20 +315,21 @@ static int run_frames(long n, int w, int h)
 	/* One unmeasured frame maps the window. */
 	double t0 = 0, cpu0 = 0;
 	long waits = 0;
+	int next = 0;
 	for (long frame = -1; frame < n && !app.closed; frame++) {
 		if (frame == 0) {
+			mark("start");
 			t0 = now();
 			cpu0 = cpu_seconds();
 		}
-		struct buffer *b = NULL;
-		while (!b) {
-			for (int i = 0; i < 2 && !b; i++)
-				if (!app.buffers[i].busy)
-					b = &app.buffers[i];
-			if (!b) {
-				waits++;
-				dispatch(&app);
-			}
+		/* The buffers take turns, as a double-buffered toolkit's do: a
+		 * transport that keeps a copy of each buffer sees every one
+		 * change, not just the same one again. */
+		struct buffer *b = &app.buffers[next];
+		next = (next + 1) % 2;
+		while (b->busy && !app.closed) {
+			waits++;
+			dispatch(&app);
 		}
 		draw(b->pixels, w, h, frame);
 		wl_surface_attach(app.surface, b->buffer, 0, 0);
@@ -310,6 +346,7 @@ static int run_frames(long n, int w, int h)
 	double cpu = cpu_seconds() - cpu0;
 	if (app.closed)
 		die("the window was closed");
+	mark("end");
 
 	printf("frames: %ld frames of %dx%d in %.3f s: %.2f frames/s, %.1f us CPU/frame "
 	       "(%ld waits for a buffer)\n",
@@ -334,20 +371,25 @@ static int run_frames(long n, int w, int h)
 
 static void usage(void)
 {
-	fprintf(stderr, "Usage: bench-client sync N\n"
-			"       bench-client frames N WxH\n");
+	fprintf(stderr, "Usage: bench-client sync N [--marks OUT IN]\n"
+			"       bench-client frames N WxH [--marks OUT IN]\n");
 	exit(2);
 }
 
 int main(int argc, char *argv[])
 {
-	if (argc >= 3 && !strcmp(argv[1], "sync")) {
+	/* An optional "--marks OUT IN" ends the command line. */
+	if (argc >= 5 && !strcmp(argv[argc - 3], "--marks")) {
+		open_marks(argv[argc - 2], argv[argc - 1]);
+		argc -= 3;
+	}
+	if (argc == 3 && !strcmp(argv[1], "sync")) {
 		long n = strtol(argv[2], NULL, 10);
 		if (n < 1)
 			usage();
 		return run_sync(n);
 	}
-	if (argc >= 4 && !strcmp(argv[1], "frames")) {
+	if (argc == 4 && !strcmp(argv[1], "frames")) {
 		long n = strtol(argv[2], NULL, 10);
 		int w = 0, h = 0;
 		if (n < 1 || sscanf(argv[3], "%dx%d", &w, &h) != 2 || w < 1 || h < 1 ||
