@@ -15,30 +15,6 @@
 
 extern char **environ;
 
-/* Where the compositor is, as libwayland finds it: WAYLAND_DISPLAY, an
- * absolute path or a name under XDG_RUNTIME_DIR, "wayland-0" by default. */
-static int upstream_path(char *buf, size_t size)
-{
-	const char *display = getenv("WAYLAND_DISPLAY");
-	const char *runtime = getenv("XDG_RUNTIME_DIR");
-
-	if (!display || !*display)
-		display = "wayland-0";
-	if (display[0] == '/') {
-		if ((size_t)snprintf(buf, size, "%s", display) >= size)
-			return -ENAMETOOLONG;
-		return 0;
-	}
-	if (!runtime || !*runtime) {
-		fprintf(stderr, "vmapp-proxy: XDG_RUNTIME_DIR is not set, so the compositor's "
-				"socket %s can not be found\n", display);
-		return -ENOENT;
-	}
-	if ((size_t)snprintf(buf, size, "%s/%s", runtime, display) >= size)
-		return -ENAMETOOLONG;
-	return 0;
-}
-
 /* Fails early, with the reason, rather than on every client later. */
 static int compositor_reachable(const char *path)
 {
@@ -73,9 +49,12 @@ int vmapp_local_run(const struct vmapp_local_options *options)
 	char upstream[PATH_MAX], listen_path[PATH_MAX], display[64];
 	int r;
 
-	r = upstream_path(upstream, sizeof(upstream));
-	if (r < 0)
+	r = vmapp_compositor_path(upstream, sizeof(upstream));
+	if (r < 0) {
+		fprintf(stderr, "vmapp-proxy: can not find the compositor's socket: %s\n",
+			r == -ENOENT ? "XDG_RUNTIME_DIR is not set" : strerror(-r));
 		return VMAPP_EXIT_FAILURE;
+	}
 	r = compositor_reachable(upstream);
 	if (r < 0) {
 		fprintf(stderr, "vmapp-proxy: can not reach the compositor at %s: %s\n", upstream,

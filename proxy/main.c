@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "accept.h"
 #include "local.h"
 #include "policy.h"
 #include "sanitize.h"
@@ -16,6 +17,7 @@ static void usage(FILE *f)
 	fprintf(f,
 		"Usage: vmapp-proxy --local [OPTIONS] -- COMMAND [ARGS...]\n"
 		"       vmapp-proxy --local [OPTIONS] --listen PATH\n"
+		"       vmapp-proxy --accept TRANSPORT [OPTIONS]\n"
 		"\n"
 		"A validating Wayland proxy: every message between the app and the\n"
 		"compositor in WAYLAND_DISPLAY is checked against the protocol tables\n"
@@ -26,23 +28,34 @@ static void usage(FILE *f)
 		"                    1-32 of a-z, 0-9 and '-'\n"
 		"  --policy FILE     the policy file (default: the built-in default policy)\n"
 		"  --listen PATH     serve a socket at PATH until SIGTERM or SIGINT\n"
+		"  --accept TRANSPORT  serve a VM's vmapp-agent: unix:PATH, vsock:PORT or\n"
+		"                    serial:PATH (QEMU's virtio-serial chardev socket)\n"
+		"  --cid CID         with vsock: accept only this guest CID\n"
+		"  --once            with --accept: exit when the agent's stream ends\n"
 		"  -v, --verbose     log connections too\n"
 		"  -h, --help        show this help\n"
 		"  --version         show the version\n"
 		"\n"
 		"With COMMAND, it runs COMMAND on a private socket and exits with its\n"
 		"status; 125 when the proxy itself fails, 126/127 when COMMAND can not\n"
-		"run.  See vmapp-proxy(1) and vmapp-allowlist(5).\n");
+		"run.  With --accept, it serves one agent stream at a time until SIGTERM\n"
+		"or SIGINT.  See vmapp-proxy(1), vmapp-allowlist(5), vmapp-transport(7).\n");
 }
 
 int main(int argc, char *argv[])
 {
-	enum { OPT_LOCAL = 256, OPT_LABEL, OPT_POLICY, OPT_LISTEN, OPT_VERSION };
+	enum {
+		OPT_LOCAL = 256, OPT_LABEL, OPT_POLICY, OPT_LISTEN, OPT_VERSION, OPT_ACCEPT,
+		OPT_CID, OPT_ONCE,
+	};
 	static const struct option longopts[] = {
 		{ "local", no_argument, NULL, OPT_LOCAL },
 		{ "label", required_argument, NULL, OPT_LABEL },
 		{ "policy", required_argument, NULL, OPT_POLICY },
 		{ "listen", required_argument, NULL, OPT_LISTEN },
+		{ "accept", required_argument, NULL, OPT_ACCEPT },
+		{ "cid", required_argument, NULL, OPT_CID },
+		{ "once", no_argument, NULL, OPT_ONCE },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, OPT_VERSION },
@@ -50,6 +63,8 @@ int main(int argc, char *argv[])
 	};
 	struct vmapp_local_options options = { .label = "local" };
 	const char *policy_path = NULL;
+	struct vmapp_accept_options accept_options = { 0 };
+	const char *accept = NULL, *cid = NULL;
 	bool local = false;
 	int c;
 
@@ -60,14 +75,17 @@ int main(int argc, char *argv[])
 		case OPT_LABEL: options.label = optarg; break;
 		case OPT_POLICY: policy_path = optarg; break;
 		case OPT_LISTEN: options.listen_path = optarg; break;
+		case OPT_ACCEPT: accept = optarg; break;
+		case OPT_CID: cid = optarg; break;
+		case OPT_ONCE: accept_options.once = true; break;
 		case 'v': options.verbose = true; break;
 		case 'h': usage(stdout); return 0;
 		case OPT_VERSION: printf("vmapp-proxy %s\n", VMAPP_VERSION); return 0;
 		default: usage(stderr); return 2;
 		}
 	}
-	if (!local) {
-		fprintf(stderr, "vmapp-proxy: say --local (the only mode so far)\n");
+	if (local == !!accept) {
+		fprintf(stderr, "vmapp-proxy: say --local or --accept TRANSPORT\n");
 		usage(stderr);
 		return 2;
 	}
@@ -76,9 +94,41 @@ int main(int argc, char *argv[])
 				"not starting with '-'\n", options.label);
 		return 2;
 	}
+	if (accept) {
+		char error[256];
+		if (vmapp_address_parse(accept, &accept_options.address, error,
+					sizeof(error)) < 0) {
+			fprintf(stderr, "vmapp-proxy: --accept %s\n", error);
+			return 2;
+		}
+		if (accept_options.address.kind == VMAPP_ADDRESS_VSOCK &&
+		    accept_options.address.has_cid) {
+			fprintf(stderr, "vmapp-proxy: --accept vsock:PORT takes the guest's CID "
+					"as --cid CID\n");
+			return 2;
+		}
+		if (cid) {
+			char *end;
+			unsigned long v = strtoul(cid, &end, 10);
+			if (!*cid || *end || v < 3 || v > UINT32_MAX) {
+				fprintf(stderr, "vmapp-proxy: bad --cid '%s': a guest CID is 3 "
+						"or more\n", cid);
+				return 2;
+			}
+			accept_options.has_cid = true;
+			accept_options.cid = (uint32_t)v;
+		}
+		if (optind < argc || options.listen_path) {
+			fprintf(stderr, "vmapp-proxy: --accept takes no COMMAND and no --listen\n");
+			return 2;
+		}
+	} else if (cid || accept_options.once) {
+		fprintf(stderr, "vmapp-proxy: --cid and --once go with --accept\n");
+		return 2;
+	}
 	if (optind < argc)
 		options.command = argv + optind;
-	if (!options.command && !options.listen_path) {
+	if (!accept && !options.command && !options.listen_path) {
 		fprintf(stderr, "vmapp-proxy: give a COMMAND to run or --listen PATH\n");
 		usage(stderr);
 		return 2;
@@ -102,7 +152,15 @@ int main(int argc, char *argv[])
 	}
 	options.policy = policy;
 
-	int status = vmapp_local_run(&options);
+	int status;
+	if (accept) {
+		accept_options.label = options.label;
+		accept_options.policy = policy;
+		accept_options.verbose = options.verbose;
+		status = vmapp_accept_run(&accept_options);
+	} else {
+		status = vmapp_local_run(&options);
+	}
 	vmapp_policy_destroy(policy);
 	return status;
 }

@@ -34,7 +34,8 @@ enum source_kind {
  * this loop: dispatch is called when it is readable. */
 struct external {
 	struct vmapp_source source;
-	void (*dispatch)(void *data);
+	int fd;
+	void (*dispatch)(void *data); /* NULL: a free slot */
 	void *data;
 };
 #define RELAY_EXTERNALS_MAX 4
@@ -74,7 +75,6 @@ struct vmapp_relay {
 	struct vmapp_source signal_source;
 	struct vmapp_source timer_source;
 	struct external externals[RELAY_EXTERNALS_MAX];
-	unsigned int n_externals;
 };
 
 static uint64_t now_ns(void)
@@ -376,18 +376,34 @@ static void accept_client(struct vmapp_relay *relay)
 int vmapp_relay_add_source(struct vmapp_relay *relay, int fd, void (*dispatch)(void *data),
 			   void *data)
 {
-	if (relay->n_externals == RELAY_EXTERNALS_MAX)
+	struct external *x = NULL;
+	for (unsigned int i = 0; i < RELAY_EXTERNALS_MAX && !x; i++)
+		if (!relay->externals[i].dispatch)
+			x = &relay->externals[i];
+	if (!x)
 		return -ENOSPC;
-	struct external *x = &relay->externals[relay->n_externals];
+	x->fd = fd;
 	x->source.kind = SOURCE_EXTERNAL;
 	x->source.data = x;
 	x->dispatch = dispatch;
 	x->data = data;
 	struct epoll_event ev = { .events = EPOLLIN, .data.ptr = &x->source };
-	if (epoll_ctl(relay->epoll_fd, EPOLL_CTL_ADD, fd, &ev) < 0)
+	if (epoll_ctl(relay->epoll_fd, EPOLL_CTL_ADD, fd, &ev) < 0) {
+		x->dispatch = NULL;
 		return -errno;
-	relay->n_externals++;
+	}
 	return 0;
+}
+
+void vmapp_relay_remove_source(struct vmapp_relay *relay, int fd)
+{
+	for (unsigned int i = 0; i < RELAY_EXTERNALS_MAX; i++) {
+		struct external *x = &relay->externals[i];
+		if (x->dispatch && x->fd == fd) {
+			epoll_ctl(relay->epoll_fd, EPOLL_CTL_DEL, fd, NULL);
+			x->dispatch = NULL;
+		}
+	}
 }
 
 void vmapp_relay_stop(struct vmapp_relay *relay)
@@ -445,42 +461,6 @@ static void handle_signal(struct vmapp_relay *relay)
 	}
 }
 
-static bool socket_is_stale(const char *path)
-{
-	struct stat st;
-	if (lstat(path, &st) < 0 || !S_ISSOCK(st.st_mode))
-		return false;
-	int fd = vmapp_unix_connect(path);
-	if (fd >= 0)
-		close(fd);
-	return fd == -ECONNREFUSED;
-}
-
-static int listen_on(const char *path)
-{
-	struct sockaddr_un addr = { .sun_family = AF_UNIX };
-
-	if (strlen(path) >= sizeof(addr.sun_path))
-		return -ENAMETOOLONG;
-	strcpy(addr.sun_path, path);
-	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-	if (fd < 0)
-		return -errno;
-	int r = bind(fd, (struct sockaddr *)&addr, sizeof(addr)) < 0 ? -errno : 0;
-	if (r == -EADDRINUSE && socket_is_stale(path)) {
-		/* Left behind by a proxy that was killed: nobody listens. */
-		unlink(path);
-		r = bind(fd, (struct sockaddr *)&addr, sizeof(addr)) < 0 ? -errno : 0;
-	}
-	if (r == 0 && listen(fd, 128) < 0)
-		r = -errno;
-	if (r < 0) {
-		close(fd);
-		return r;
-	}
-	return fd;
-}
-
 struct vmapp_relay *vmapp_relay_create(const struct vmapp_relay_options *options)
 {
 	struct vmapp_relay *relay = calloc(1, sizeof(*relay));
@@ -508,7 +488,7 @@ struct vmapp_relay *vmapp_relay_create(const struct vmapp_relay_options *options
 
 	struct epoll_event ev = { .events = EPOLLIN, .data.ptr = &relay->listen_source };
 	if (options->listen_path) {
-		int fd = listen_on(options->listen_path);
+		int fd = vmapp_unix_listen(options->listen_path);
 		if (fd < 0) {
 			fprintf(stderr, "vmapp-proxy: can not listen on %s: %s\n",
 				options->listen_path, strerror(-fd));
@@ -583,7 +563,8 @@ int vmapp_relay_run(struct vmapp_relay *relay)
 				break;
 			case SOURCE_EXTERNAL: {
 				struct external *x = src->data;
-				x->dispatch(x->data);
+				if (x->dispatch)
+					x->dispatch(x->data);
 				break;
 			}
 			case SOURCE_CLIENT:

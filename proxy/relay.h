@@ -32,6 +32,9 @@ int vmapp_relay_add_client(struct vmapp_relay *relay, int fd);
 int vmapp_relay_add_source(struct vmapp_relay *relay, int fd, void (*dispatch)(void *data),
 			   void *data);
 
+/* Stops serving fd (before it is closed). */
+void vmapp_relay_remove_source(struct vmapp_relay *relay, int fd);
+
 /* vmapp_relay_run returns 0 after the current batch of events. */
 void vmapp_relay_stop(struct vmapp_relay *relay);
 

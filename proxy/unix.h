@@ -6,4 +6,15 @@
  * -errno (-ENAMETOOLONG for a path that does not fit sun_path). */
 int vmapp_unix_connect(const char *path);
 
+#include <stddef.h>
+
+/* Listens on a non-blocking CLOEXEC unix socket at path, replacing a stale
+ * socket nobody listens on; the fd, or -errno. */
+int vmapp_unix_listen(const char *path);
+
+/* Where the compositor is, as libwayland finds it: WAYLAND_DISPLAY, an
+ * absolute path or a name under XDG_RUNTIME_DIR, "wayland-0" by default.
+ * -ENOENT when a name needs XDG_RUNTIME_DIR and it is not set. */
+int vmapp_compositor_path(char *buf, size_t size);
+
 #endif

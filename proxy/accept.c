@@ -1,0 +1,198 @@
+/* SPDX-License-Identifier: MIT */
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+#include <linux/vm_sockets.h>
+
+#include "accept.h"
+#include "bridge.h"
+#include "local.h"
+#include "relay.h"
+#include "unix.h"
+#include "vmapp-tables.h"
+
+struct acceptor {
+	const struct vmapp_accept_options *options;
+	struct vmapp_relay *relay;
+	int listen_fd;
+	struct vmapp_bridge *bridge;
+	char name[64];
+	int status;
+};
+
+/* A channel opened: its Wayland side is one end of a socket pair whose
+ * other end the relay serves as a client. */
+static int open_channel(void *data, uint32_t channel)
+{
+	struct acceptor *a = data;
+	int sv[2];
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0, sv) < 0)
+		return -errno;
+	int r = vmapp_relay_add_client(a->relay, sv[0]);
+	if (r < 0) {
+		close(sv[1]);
+		return r;
+	}
+	return sv[1];
+}
+
+static void end_stream(struct acceptor *a)
+{
+	bool error = false;
+	vmapp_bridge_closed(a->bridge, &error);
+	int fd = vmapp_bridge_fd(a->bridge);
+	vmapp_relay_remove_source(a->relay, fd);
+	vmapp_bridge_destroy(a->bridge);
+	a->bridge = NULL;
+	if (a->options->verbose || error)
+		fprintf(stderr, "%s: the agent's stream ended%s\n", a->name,
+			error ? " in an error" : "");
+	a->status = error ? 1 : 0;
+	/* A serial port is the VM's for its whole life: when its stream
+	 * ends, so does the VM. */
+	if (a->options->once || a->options->address.kind == VMAPP_ADDRESS_SERIAL)
+		vmapp_relay_stop(a->relay);
+}
+
+static void dispatch_bridge(void *data)
+{
+	struct acceptor *a = data;
+	vmapp_bridge_dispatch(a->bridge);
+	if (vmapp_bridge_closed(a->bridge, NULL))
+		end_stream(a);
+}
+
+static int start_stream(struct acceptor *a, int fd)
+{
+	struct vmapp_bridge_config config = {
+		.role = VMAPP_TRANSPORT_HOST,
+		.name = a->name,
+		.verbose = a->options->verbose,
+		.open_channel = open_channel,
+		.data = a,
+	};
+	a->bridge = vmapp_bridge_create(&config, fd);
+	if (!a->bridge)
+		return -ENOMEM;
+	int r = vmapp_relay_add_source(a->relay, vmapp_bridge_fd(a->bridge), dispatch_bridge, a);
+	if (r < 0) {
+		vmapp_bridge_destroy(a->bridge);
+		a->bridge = NULL;
+		return r;
+	}
+	if (a->options->verbose)
+		fprintf(stderr, "%s: an agent connected\n", a->name);
+	/* HELLO goes out at once. */
+	vmapp_bridge_dispatch(a->bridge);
+	return 0;
+}
+
+static void dispatch_listen(void *data)
+{
+	struct acceptor *a = data;
+	union {
+		struct sockaddr sa;
+		struct sockaddr_vm vm;
+		char buf[128];
+	} peer;
+	socklen_t len = sizeof(peer);
+	int fd = accept4(a->listen_fd, &peer.sa, &len, SOCK_CLOEXEC | SOCK_NONBLOCK);
+	if (fd < 0)
+		return;
+	if (a->options->address.kind == VMAPP_ADDRESS_VSOCK && a->options->has_cid &&
+	    peer.vm.svm_cid != a->options->cid) {
+		fprintf(stderr, "%s: refused a vsock connection from CID %u (expected %u)\n",
+			a->name, peer.vm.svm_cid, a->options->cid);
+		close(fd);
+		return;
+	}
+	if (a->bridge) {
+		fprintf(stderr, "%s: refused a second agent connection while one is served\n",
+			a->name);
+		close(fd);
+		return;
+	}
+	if (start_stream(a, fd) < 0)
+		fprintf(stderr, "%s: can not serve the agent: out of memory\n", a->name);
+}
+
+int vmapp_accept_run(const struct vmapp_accept_options *options)
+{
+	char upstream[PATH_MAX], where[160];
+	struct acceptor a = { .options = options, .listen_fd = -1 };
+	int r;
+
+	snprintf(a.name, sizeof(a.name), "vmapp-proxy[%s]", options->label);
+	vmapp_address_format(&options->address, where, sizeof(where));
+	r = vmapp_compositor_path(upstream, sizeof(upstream));
+	if (r < 0) {
+		fprintf(stderr, "vmapp-proxy: can not find the compositor's socket: %s\n",
+			r == -ENOENT ? "XDG_RUNTIME_DIR is not set" : strerror(-r));
+		return VMAPP_EXIT_FAILURE;
+	}
+	int probe = vmapp_unix_connect(upstream);
+	if (probe < 0) {
+		fprintf(stderr, "vmapp-proxy: can not reach the compositor at %s: %s\n", upstream,
+			strerror(-probe));
+		return VMAPP_EXIT_FAILURE;
+	}
+	close(probe);
+
+	struct vmapp_relay_options relay_options = {
+		.upstream_path = upstream,
+		.conn = {
+			.protocols = &vmapp_protocols,
+			.policy = options->policy,
+			.label = options->label,
+			/* Every fd a channel passes was made here: sealed
+			 * memfds and pipes, checked like a local client's. */
+			.pass_fds = true,
+		},
+		.verbose = options->verbose,
+	};
+	a.relay = vmapp_relay_create(&relay_options);
+	if (!a.relay)
+		return VMAPP_EXIT_FAILURE;
+
+	if (options->address.kind == VMAPP_ADDRESS_SERIAL) {
+		int fd = vmapp_address_connect(&options->address);
+		if (fd < 0) {
+			fprintf(stderr, "vmapp-proxy: can not open %s: %s\n", where, strerror(-fd));
+			vmapp_relay_destroy(a.relay);
+			return VMAPP_EXIT_FAILURE;
+		}
+		r = start_stream(&a, fd);
+	} else {
+		a.listen_fd = vmapp_address_listen(&options->address);
+		if (a.listen_fd < 0) {
+			fprintf(stderr, "vmapp-proxy: can not listen on %s: %s\n", where,
+				strerror(-a.listen_fd));
+			vmapp_relay_destroy(a.relay);
+			return VMAPP_EXIT_FAILURE;
+		}
+		r = vmapp_relay_add_source(a.relay, a.listen_fd, dispatch_listen, &a);
+		if (options->verbose)
+			fprintf(stderr, "%s: waiting for the agent on %s\n", a.name, where);
+	}
+	if (r == 0)
+		r = vmapp_relay_run(a.relay);
+	if (a.bridge) {
+		vmapp_relay_remove_source(a.relay, vmapp_bridge_fd(a.bridge));
+		vmapp_bridge_destroy(a.bridge);
+	}
+	vmapp_relay_destroy(a.relay);
+	if (a.listen_fd >= 0) {
+		close(a.listen_fd);
+		if (options->address.kind == VMAPP_ADDRESS_UNIX)
+			unlink(options->address.path);
+	}
+	if (r < 0) {
+		fprintf(stderr, "vmapp-proxy: %s\n", strerror(-r));
+		return VMAPP_EXIT_FAILURE;
+	}
+	return a.status;
+}

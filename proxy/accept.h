@@ -1,0 +1,30 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * VM mode, the host half: `vmapp-proxy --accept TRANSPORT`.  One agent
+ * stream at a time; each of its channels becomes a client of the
+ * validating relay, with its own connection to the compositor.
+ */
+#ifndef VMAPP_ACCEPT_H
+#define VMAPP_ACCEPT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "address.h"
+#include "policy.h"
+
+struct vmapp_accept_options {
+	struct vmapp_address address;
+	bool has_cid;
+	uint32_t cid; /* vsock: the only guest CID accepted */
+	const char *label;
+	const struct vmapp_policy *policy;
+	bool once; /* exit when the first stream ends */
+	bool verbose;
+};
+
+/* Serves until SIGTERM or SIGINT (0), or with `once` until the stream ends
+ * (0, or 1 when it ended in an error); 125 when it can not start. */
+int vmapp_accept_run(const struct vmapp_accept_options *options);
+
+#endif

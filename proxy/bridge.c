@@ -1,0 +1,1360 @@
+/* SPDX-License-Identifier: MIT */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "bridge.h"
+#include "mirror.h"
+#include "side.h"
+#include "track.h"
+#include "vmapp-tables.h"
+
+/* Wayland bytes are cut into WAYLAND frames of at most this much. */
+#define SEGMENT_MAX 32768u
+/* A channel reads its Wayland side only while less than this waits to be
+ * sent, so that a client without credit is held back, not buffered. */
+#define QUEUE_BYTES_MAX (1024u * 1024u)
+/* The stream's output is not fed more while this much waits. */
+#define STREAM_OUT_MAX (4u * 1024u * 1024u)
+/* A chunk read from a local pipe at once. */
+#define PIPE_CHUNK 65536u
+/* The largest fd content (a keymap) the host reads from the compositor. */
+#define CONTENT_MAX (16u * 1024u * 1024u)
+/* Fixed fields before the bytes of SHM_UPDATE, FD_CONTENT and PIPE_DATA. */
+#define SHM_UPDATE_FIXED 12u
+#define FD_CONTENT_FIXED 20u
+#define PIPE_DATA_FIXED 4u
+#define STREAM_READ 65536u
+
+enum source_kind { SOURCE_STREAM, SOURCE_WAYLAND, SOURCE_PIPE };
+
+enum op_kind {
+	OP_WAYLAND,
+	OP_SHM_CREATE,
+	OP_SHM_RESIZE,
+	OP_SHM_UPDATE,
+	OP_SHM_DESTROY,
+	OP_CONTENT,
+	OP_PIPE_OPEN,
+};
+
+/* One frame (or, for updates and contents, a run of frames) waiting for
+ * its turn and its credit. */
+struct op {
+	enum op_kind kind;
+	uint32_t ref;
+	uint64_t offset; /* SHM_UPDATE: where the next chunk starts */
+	uint64_t size;   /* SHM_*: pool size; SHM_UPDATE: bytes left; WAYLAND: bytes */
+	uint32_t direction;        /* PIPE_OPEN */
+	uint8_t *content;          /* CONTENT: owned */
+	uint64_t content_len, content_sent;
+	uint32_t n_refs;           /* WAYLAND */
+	uint32_t refs[VMAPP_TRANSPORT_MAX_FDS];
+};
+
+struct pipe {
+	struct vmapp_bridge_channel *ch;
+	uint32_t ref;
+	int fd;
+	bool we_read;      /* we read fd and send PIPE_DATA; else we write PIPE_DATA into fd */
+	bool armed;        /* we_read: the peer has the pipe; data may go */
+	bool end_received; /* !we_read: PIPE_END came; close once written */
+	struct vmapp_buf pending; /* !we_read: received, not yet written */
+	uint32_t events;
+	struct vmapp_source source;
+	struct pipe *next;
+};
+
+struct host_pool {
+	uint32_t ref;
+	struct vmapp_mirror_pool pool;
+};
+
+struct content {
+	uint32_t ref;
+	struct vmapp_buf data;
+};
+
+struct vmapp_bridge_channel {
+	struct vmapp_bridge *bridge;
+	uint32_t id;
+	bool active;
+	struct vmapp_side wl;
+	uint32_t unconsumed; /* WAYLAND bytes delivered to wl.out, credit not yet returned */
+	bool credit_due;
+	/* Outgoing, in order. */
+	struct op *ops;
+	size_t n_ops, head_op, cap_ops;
+	struct vmapp_buf segment_bytes; /* Wayland bytes of the queued WAYLAND ops */
+	/* The segment being gathered (not an op yet). */
+	uint32_t seg_len;
+	uint32_t seg_refs[VMAPP_TRANSPORT_MAX_FDS];
+	uint32_t seg_n_refs;
+	struct pipe *pipes;
+	uint32_t next_ref; /* host: the next ref of ours (contents, pipes); guest: pipes */
+	/* Guest. */
+	struct vmapp_objmap objects;
+	void *shm;
+	struct content *contents;
+	uint32_t n_contents, cap_contents;
+	/* Host. */
+	struct host_pool *pools;
+	uint32_t n_pools, cap_pools;
+};
+
+struct vmapp_bridge {
+	struct vmapp_bridge_config config;
+	struct vmapp_transport_state state;
+	int epoll_fd;
+	int stream_fd;
+	struct vmapp_source stream_source;
+	struct vmapp_buf in, out;
+	uint32_t stream_events;
+	bool closed, error, peer_eof;
+	struct vmapp_bridge_channel **channels; /* [n_channels + 1] once ready */
+	uint32_t n_channels;
+	uint32_t n_open;
+	/* Freed at the end of a dispatch: events of the batch may point at them. */
+	struct vmapp_bridge_channel *dead_channels;
+	struct pipe *dead_pipes;
+};
+
+static void bridge_log(const struct vmapp_bridge *b, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+static void bridge_log(const struct vmapp_bridge *b, const char *fmt, ...)
+{
+	char line[1024];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(line, sizeof(line), fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "%s: %s\n", b->config.name, line);
+}
+
+static const char *kind_name(uint32_t kind)
+{
+	const char *name = vmapp_transport_kind_name(kind);
+	return name ? name : "?";
+}
+
+static bool is_guest(const struct vmapp_bridge *b)
+{
+	return b->config.role == VMAPP_TRANSPORT_GUEST;
+}
+
+static int epoll_set(struct vmapp_bridge *b, int op, int fd, uint32_t events, void *ptr)
+{
+	struct epoll_event ev = { .events = events, .data.ptr = ptr };
+	return epoll_ctl(b->epoll_fd, op, fd, &ev) < 0 ? -errno : 0;
+}
+
+/* ---- the stream ---- */
+
+static void stream_fail(struct vmapp_bridge *b, enum vmapp_transport_rule rule)
+{
+	if (!b->closed) {
+		bridge_log(b, "connection lost: %s", vmapp_transport_rule_name(rule));
+		vmapp_transport_send_error(&b->state, &b->out, vmapp_transport_rule_reason(rule),
+					   vmapp_transport_rule_name(rule));
+	}
+	b->closed = true;
+	b->error = true;
+}
+
+static void stream_flush(struct vmapp_bridge *b)
+{
+	while (vmapp_buf_size(&b->out) > 0) {
+		ssize_t n = write(b->stream_fd, vmapp_buf_head(&b->out), vmapp_buf_size(&b->out));
+		if (n < 0) {
+			if (errno == EAGAIN || errno == EINTR)
+				return;
+			if (!b->closed)
+				bridge_log(b, "stream: %s", strerror(errno));
+			b->closed = true;
+			b->out.start = b->out.len = 0;
+			return;
+		}
+		vmapp_buf_consume(&b->out, (size_t)n);
+	}
+}
+
+/* ---- pipes ---- */
+
+static void pipe_update(struct vmapp_bridge *b, struct pipe *p);
+
+static void pipe_free(struct vmapp_bridge_channel *ch, struct pipe *p)
+{
+	struct pipe **pp = &ch->pipes;
+	while (*pp && *pp != p)
+		pp = &(*pp)->next;
+	if (*pp)
+		*pp = p->next;
+	if (p->fd >= 0)
+		close(p->fd); /* leaves the epoll set with it */
+	p->fd = -1;
+	vmapp_buf_finish(&p->pending);
+	p->next = ch->bridge->dead_pipes;
+	ch->bridge->dead_pipes = p;
+}
+
+static struct pipe *pipe_find(struct vmapp_bridge_channel *ch, uint32_t ref)
+{
+	for (struct pipe *p = ch->pipes; p; p = p->next)
+		if (p->ref == ref)
+			return p;
+	return NULL;
+}
+
+static struct pipe *pipe_add(struct vmapp_bridge_channel *ch, uint32_t ref, int fd, bool we_read,
+			     bool armed)
+{
+	struct vmapp_bridge *b = ch->bridge;
+	struct pipe *p = calloc(1, sizeof(*p));
+	if (!p) {
+		close(fd);
+		return NULL;
+	}
+	p->ch = ch;
+	p->ref = ref;
+	p->fd = fd;
+	p->we_read = we_read;
+	p->armed = armed;
+	p->source.kind = SOURCE_PIPE;
+	p->source.data = p;
+	fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
+	if (epoll_set(b, EPOLL_CTL_ADD, fd, 0, &p->source) < 0) {
+		close(fd);
+		free(p);
+		return NULL;
+	}
+	p->next = ch->pipes;
+	ch->pipes = p;
+	return p;
+}
+
+/* ---- channels ---- */
+
+static void channel_credit(struct vmapp_bridge_channel *ch, uint32_t bytes)
+{
+	if (bytes == 0)
+		return;
+	vmapp_transport_consume(&ch->bridge->state, ch->id, bytes);
+	ch->credit_due = true;
+}
+
+static void channel_free_local(struct vmapp_bridge_channel *ch)
+{
+	struct vmapp_bridge *b = ch->bridge;
+
+	if (!ch->active)
+		return;
+	ch->active = false;
+	b->n_open--;
+	vmapp_side_finish(&ch->wl);
+	while (ch->pipes)
+		pipe_free(ch, ch->pipes);
+	for (size_t i = ch->head_op; i < ch->n_ops; i++)
+		free(ch->ops[i].content);
+	free(ch->ops);
+	vmapp_buf_finish(&ch->segment_bytes);
+	if (ch->shm)
+		b->config.guest->destroy(ch->shm);
+	vmapp_objmap_finish(&ch->objects);
+	for (uint32_t i = 0; i < ch->n_contents; i++)
+		vmapp_buf_finish(&ch->contents[i].data);
+	free(ch->contents);
+	for (uint32_t i = 0; i < ch->n_pools; i++)
+		vmapp_mirror_pool_finish(&ch->pools[i].pool);
+	free(ch->pools);
+	b->channels[ch->id] = NULL;
+	ch->pipes = (struct pipe *)b->dead_channels; /* reused as the link */
+	b->dead_channels = ch;
+}
+
+static void free_dead(struct vmapp_bridge *b)
+{
+	while (b->dead_pipes) {
+		struct pipe *p = b->dead_pipes;
+		b->dead_pipes = p->next;
+		free(p);
+	}
+	while (b->dead_channels) {
+		struct vmapp_bridge_channel *ch = b->dead_channels;
+		b->dead_channels = (struct vmapp_bridge_channel *)ch->pipes;
+		free(ch);
+	}
+}
+
+/* This side ends the channel: its client went away or broke a rule. */
+static void channel_close(struct vmapp_bridge_channel *ch, uint32_t reason, const char *why)
+{
+	struct vmapp_bridge *b = ch->bridge;
+	uint32_t id = ch->id;
+
+	if (why && (b->config.verbose || reason != VMAPP_TRANSPORT_REASON_NORMAL))
+		bridge_log(b, "channel %u: %s", id, why);
+	channel_free_local(ch);
+	vmapp_transport_send_close(&b->state, &b->out, id, reason);
+}
+
+static struct vmapp_bridge_channel *channel_new(struct vmapp_bridge *b, uint32_t id, int wl_fd)
+{
+	struct vmapp_bridge_channel *ch = calloc(1, sizeof(*ch));
+	if (!ch) {
+		close(wl_fd);
+		return NULL;
+	}
+	ch->bridge = b;
+	ch->id = id;
+	ch->next_ref = is_guest(b) ? 1u << 30 : VMAPP_TRANSPORT_HOST_REF_FIRST;
+	fcntl(wl_fd, F_SETFL, fcntl(wl_fd, F_GETFL) | O_NONBLOCK);
+	vmapp_side_init(&ch->wl, wl_fd, SOURCE_WAYLAND, ch);
+	if (is_guest(b)) {
+		vmapp_objmap_init(&ch->objects, 1u << 20);
+		if (vmapp_objmap_insert(&ch->objects, 1, &vmapp_iface_wl_display, 1) < 0)
+			goto fail;
+		if (b->config.guest && !(ch->shm = b->config.guest->create()))
+			goto fail;
+	}
+	if (epoll_set(b, EPOLL_CTL_ADD, wl_fd, EPOLLIN, &ch->wl.source) < 0)
+		goto fail;
+	ch->wl.events = EPOLLIN;
+	ch->active = true;
+	b->channels[id] = ch;
+	b->n_open++;
+	return ch;
+fail:
+	vmapp_side_finish(&ch->wl);
+	if (ch->shm)
+		b->config.guest->destroy(ch->shm);
+	vmapp_objmap_finish(&ch->objects);
+	free(ch);
+	return NULL;
+}
+
+static struct op *op_push(struct vmapp_bridge_channel *ch, enum op_kind kind)
+{
+	if (ch->head_op > 0 && ch->head_op == ch->n_ops)
+		ch->head_op = ch->n_ops = 0;
+	if (ch->n_ops == ch->cap_ops) {
+		if (ch->head_op > 0) {
+			memmove(ch->ops, ch->ops + ch->head_op,
+				(ch->n_ops - ch->head_op) * sizeof(*ch->ops));
+			ch->n_ops -= ch->head_op;
+			ch->head_op = 0;
+		}
+		if (ch->n_ops == ch->cap_ops) {
+			size_t cap = ch->cap_ops ? ch->cap_ops * 2 : 16;
+			struct op *ops = realloc(ch->ops, cap * sizeof(*ops));
+			if (!ops)
+				return NULL;
+			ch->ops = ops;
+			ch->cap_ops = cap;
+		}
+	}
+	struct op *op = &ch->ops[ch->n_ops++];
+	memset(op, 0, sizeof(*op));
+	op->kind = kind;
+	return op;
+}
+
+/* Ends the segment being gathered: it becomes a WAYLAND op. */
+static int segment_end(struct vmapp_bridge_channel *ch)
+{
+	if (ch->seg_len == 0)
+		return 0;
+	struct op *op = op_push(ch, OP_WAYLAND);
+	if (!op)
+		return -ENOMEM;
+	op->size = ch->seg_len;
+	op->n_refs = ch->seg_n_refs;
+	memcpy(op->refs, ch->seg_refs, ch->seg_n_refs * sizeof(uint32_t));
+	ch->seg_len = 0;
+	ch->seg_n_refs = 0;
+	return 0;
+}
+
+/* Appends one whole message and its refs to the segment. */
+static int segment_add(struct vmapp_bridge_channel *ch, const uint8_t *msg, uint32_t size,
+		       const uint32_t *refs, uint32_t n_refs)
+{
+	if (ch->seg_len + size > SEGMENT_MAX ||
+	    ch->seg_n_refs + n_refs > VMAPP_TRANSPORT_MAX_FDS) {
+		int r = segment_end(ch);
+		if (r < 0)
+			return r;
+	}
+	if (vmapp_buf_append(&ch->segment_bytes, msg, size) < 0)
+		return -ENOMEM;
+	ch->seg_len += size;
+	memcpy(ch->seg_refs + ch->seg_n_refs, refs, n_refs * sizeof(uint32_t));
+	ch->seg_n_refs += n_refs;
+	return 0;
+}
+
+int vmapp_bridge_queue_shm(struct vmapp_bridge_channel *ch, enum vmapp_bridge_shm_kind kind,
+			   uint32_t ref, uint64_t offset, uint64_t size)
+{
+	static const enum op_kind kinds[] = {
+		[VMAPP_BRIDGE_SHM_CREATE] = OP_SHM_CREATE,
+		[VMAPP_BRIDGE_SHM_RESIZE] = OP_SHM_RESIZE,
+		[VMAPP_BRIDGE_SHM_UPDATE] = OP_SHM_UPDATE,
+		[VMAPP_BRIDGE_SHM_DESTROY] = OP_SHM_DESTROY,
+	};
+	if ((unsigned)kind > VMAPP_BRIDGE_SHM_DESTROY)
+		return -EINVAL;
+	if (kind == VMAPP_BRIDGE_SHM_UPDATE && size == 0)
+		return 0;
+	int r = segment_end(ch);
+	if (r < 0)
+		return r;
+	struct op *op = op_push(ch, kinds[kind]);
+	if (!op)
+		return -ENOMEM;
+	op->ref = ref;
+	op->offset = offset;
+	op->size = size;
+	return 0;
+}
+
+static size_t queued_bytes(const struct vmapp_bridge_channel *ch)
+{
+	return vmapp_buf_size(&ch->segment_bytes);
+}
+
+/* A pipe fd from the Wayland side becomes a ref of ours and a PIPE_OPEN. */
+static int ref_from_pipe(struct vmapp_bridge_channel *ch, int fd, uint32_t *ret_ref)
+{
+	struct stat st;
+	if (fstat(fd, &st) < 0 || !S_ISFIFO(st.st_mode))
+		return -EBADF;
+	int mode = fcntl(fd, F_GETFL);
+	if (mode < 0)
+		return -EBADF;
+	/* A write end: the peer's side writes the data (it reads the
+	 * compositor's or the client's other end); a read end: we send. */
+	bool we_read = (mode & O_ACCMODE) == O_RDONLY;
+	int dup_fd = fcntl(fd, F_DUPFD_CLOEXEC, 3);
+	if (dup_fd < 0)
+		return -errno;
+	uint32_t ref = ch->next_ref++;
+	struct op *op = op_push(ch, OP_PIPE_OPEN);
+	if (!op) {
+		close(dup_fd);
+		return -ENOMEM;
+	}
+	op->ref = ref;
+	op->direction = we_read ? VMAPP_TRANSPORT_PIPE_FROM_CREATOR : VMAPP_TRANSPORT_PIPE_TO_CREATOR;
+	if (!pipe_add(ch, ref, dup_fd, we_read, false))
+		return -ENOMEM;
+	*ret_ref = ref;
+	return 0;
+}
+
+/* Host: a regular file from the compositor (a keymap) crosses as content. */
+static int ref_from_file(struct vmapp_bridge_channel *ch, int fd, uint32_t *ret_ref)
+{
+	uint8_t *data;
+	size_t len;
+	int r = vmapp_mirror_read_fd(fd, CONTENT_MAX, &data, &len);
+	if (r < 0)
+		return r;
+	struct op *op = op_push(ch, OP_CONTENT);
+	if (!op) {
+		free(data);
+		return -ENOMEM;
+	}
+	op->ref = ch->next_ref++;
+	op->content = data;
+	op->content_len = len;
+	*ret_ref = op->ref;
+	return 0;
+}
+
+/* Host: whole events from the relay, with the fds that came before or
+ * with them. */
+static int host_take_messages(struct vmapp_bridge_channel *ch)
+{
+	struct vmapp_side *s = &ch->wl;
+	while (vmapp_buf_size(&s->in) >= 8) {
+		uint32_t size;
+		enum vmapp_rule rule = vmapp_wire_peek(vmapp_buf_head(&s->in),
+						       vmapp_buf_size(&s->in), &size);
+		if (rule == VMAPP_RULE_MESSAGE_TRUNCATED)
+			break;
+		if (rule != VMAPP_RULE_OK)
+			return -EPROTO;
+		uint32_t refs[VMAPP_TRANSPORT_MAX_FDS];
+		uint32_t n_refs = 0;
+		if (s->in_fds.n > 0) {
+			int r = segment_end(ch);
+			if (r < 0)
+				return r;
+		}
+		while (s->in_fds.n > 0 && n_refs < VMAPP_TRANSPORT_MAX_FDS) {
+			int fd = s->in_fds.fds[0];
+			struct stat st;
+			int r = fstat(fd, &st) < 0 ? -errno
+				: S_ISREG(st.st_mode) ? ref_from_file(ch, fd, &refs[n_refs])
+				: S_ISFIFO(st.st_mode) ? ref_from_pipe(ch, fd, &refs[n_refs])
+				: -EBADF;
+			vmapp_fdq_drop(&s->in_fds, 1);
+			if (r < 0)
+				return r;
+			n_refs++;
+		}
+		int r = segment_add(ch, vmapp_buf_head(&s->in), size, refs, n_refs);
+		if (r < 0)
+			return r;
+		vmapp_buf_consume(&s->in, size);
+		if (queued_bytes(ch) + ch->seg_len >= QUEUE_BYTES_MAX)
+			break;
+	}
+	return 0;
+}
+
+/* Guest: one request at a time, decoded and tracked, its fds made refs. */
+static int guest_take_messages(struct vmapp_bridge_channel *ch)
+{
+	struct vmapp_bridge *b = ch->bridge;
+	struct vmapp_side *s = &ch->wl;
+	while (vmapp_buf_size(&s->in) >= 8) {
+		struct vmapp_message_view view;
+		enum vmapp_rule rule = vmapp_wire_decode(&vmapp_protocols, &ch->objects,
+							 VMAPP_REQUEST, vmapp_buf_head(&s->in),
+							 vmapp_buf_size(&s->in), s->in_fds.n, &view);
+		if (rule == VMAPP_RULE_HEADER_TRUNCATED || rule == VMAPP_RULE_MESSAGE_TRUNCATED)
+			break;
+		if (rule != VMAPP_RULE_OK) {
+			bridge_log(b, "channel %u: %s.%s@%u: %s", ch->id,
+				   view.interface ? view.interface->name : "?",
+				   view.message ? view.message->name : "?", view.object_id,
+				   vmapp_rule_name(rule));
+			return -EPROTO;
+		}
+		uint32_t refs[VMAPP_TRANSPORT_MAX_FDS] = { 0 };
+		if (ch->shm) {
+			int r = b->config.guest->request(ch->shm, ch, &view, s->in_fds.fds, refs);
+			if (r < 0)
+				return r;
+		}
+		for (uint32_t i = 0; i < view.n_fds; i++) {
+			if (refs[i])
+				continue;
+			int r = segment_end(ch);
+			if (r == 0)
+				r = ref_from_pipe(ch, s->in_fds.fds[i], &refs[i]);
+			if (r < 0) {
+				bridge_log(b, "channel %u: %s.%s: an fd that can not cross (%s)",
+					   ch->id, view.interface->name, view.message->name,
+					   strerror(-r));
+				return r;
+			}
+		}
+		if (vmapp_track_message(&ch->objects, &vmapp_protocols, VMAPP_REQUEST, &view, 0) !=
+		    VMAPP_RULE_OK)
+			return -EPROTO;
+		int r = segment_add(ch, vmapp_buf_head(&s->in), view.size, refs, view.n_fds);
+		if (r < 0)
+			return r;
+		vmapp_fdq_drop(&s->in_fds, view.n_fds);
+		vmapp_buf_consume(&s->in, view.size);
+		if (queued_bytes(ch) + ch->seg_len >= QUEUE_BYTES_MAX)
+			break;
+	}
+	if (vmapp_buf_size(&s->in) == 0 && s->in_fds.n > VMAPP_SIDE_FDS_PER_SENDMSG)
+		return -EMFILE;
+	return 0;
+}
+
+static bool stream_full(const struct vmapp_bridge *b)
+{
+	return vmapp_buf_size(&b->out) >= STREAM_OUT_MAX;
+}
+
+/* Sends queued ops as far as credit and the stream allow.  -errno costs
+ * the channel. */
+static int channel_drain(struct vmapp_bridge_channel *ch)
+{
+	struct vmapp_bridge *b = ch->bridge;
+	struct vmapp_transport_state *st = &b->state;
+
+	if (ch->head_op == ch->n_ops && ch->seg_len > 0 && segment_end(ch) < 0)
+		return -ENOMEM;
+	while (ch->head_op < ch->n_ops && !stream_full(b)) {
+		struct op *op = &ch->ops[ch->head_op];
+		uint32_t room = vmapp_transport_send_room(st, ch->id);
+		int r = 0;
+		switch (op->kind) {
+		case OP_WAYLAND: {
+			uint32_t need = 4 + 4 * op->n_refs + (uint32_t)op->size;
+			if (room < need)
+				return 0;
+			r = vmapp_transport_send_wayland(st, &b->out, ch->id, op->refs, op->n_refs,
+							 vmapp_buf_head(&ch->segment_bytes),
+							 (uint32_t)op->size);
+			if (r < 0)
+				return r;
+			vmapp_buf_consume(&ch->segment_bytes, op->size);
+			for (uint32_t i = 0; i < op->n_refs; i++) {
+				struct pipe *p = pipe_find(ch, op->refs[i]);
+				if (p && p->we_read) {
+					p->armed = true;
+					pipe_update(b, p);
+				}
+			}
+			break;
+		}
+		case OP_SHM_CREATE:
+			r = vmapp_transport_send_shm_create(st, &b->out, ch->id, op->ref, op->size);
+			break;
+		case OP_SHM_RESIZE:
+			r = vmapp_transport_send_shm_resize(st, &b->out, ch->id, op->ref, op->size);
+			break;
+		case OP_SHM_DESTROY:
+			r = vmapp_transport_send_shm_destroy(st, &b->out, ch->id, op->ref);
+			if (r == 0 && ch->shm)
+				b->config.guest->release(ch->shm, op->ref);
+			break;
+		case OP_PIPE_OPEN:
+			r = vmapp_transport_send_pipe_open(st, &b->out, ch->id, op->ref,
+							   op->direction);
+			break;
+		case OP_SHM_UPDATE: {
+			if (room <= SHM_UPDATE_FIXED)
+				return 0;
+			uint64_t chunk = room - SHM_UPDATE_FIXED;
+			if (chunk > op->size)
+				chunk = op->size;
+			const uint8_t *data = b->config.guest->data(ch->shm, op->ref, op->offset,
+								    chunk);
+			if (!data)
+				return -EFAULT;
+			r = vmapp_transport_send_shm_update(st, &b->out, ch->id, op->ref,
+							    op->offset, data, (uint32_t)chunk);
+			if (r < 0)
+				return r;
+			op->offset += chunk;
+			op->size -= chunk;
+			if (op->size > 0)
+				continue;
+			break;
+		}
+		case OP_CONTENT: {
+			if (room <= FD_CONTENT_FIXED)
+				return 0;
+			uint64_t chunk = op->content_len - op->content_sent;
+			if (chunk > room - FD_CONTENT_FIXED)
+				chunk = room - FD_CONTENT_FIXED;
+			r = vmapp_transport_send_fd_content(st, &b->out, ch->id, op->ref,
+							    op->content_len, op->content_sent,
+							    op->content + op->content_sent,
+							    (uint32_t)chunk);
+			if (r < 0)
+				return r;
+			op->content_sent += chunk;
+			if (op->content_sent < op->content_len)
+				continue;
+			free(op->content);
+			op->content = NULL;
+			break;
+		}
+		}
+		if (r == -EAGAIN)
+			return 0;
+		if (r < 0)
+			return r;
+		ch->head_op++;
+	}
+	return 0;
+}
+
+/* ---- frames from the peer ---- */
+
+static struct host_pool *host_pool_find(struct vmapp_bridge_channel *ch, uint32_t ref)
+{
+	for (uint32_t i = 0; i < ch->n_pools; i++)
+		if (ch->pools[i].ref == ref)
+			return &ch->pools[i];
+	return NULL;
+}
+
+static struct content *content_find(struct vmapp_bridge_channel *ch, uint32_t ref)
+{
+	for (uint32_t i = 0; i < ch->n_contents; i++)
+		if (ch->contents[i].ref == ref)
+			return &ch->contents[i];
+	return NULL;
+}
+
+static void content_remove(struct vmapp_bridge_channel *ch, struct content *c)
+{
+	vmapp_buf_finish(&c->data);
+	*c = ch->contents[--ch->n_contents];
+}
+
+/* The fd a ref of the peer stands for in a WAYLAND frame, made here. */
+static int fd_for_ref(struct vmapp_bridge_channel *ch, uint32_t ref)
+{
+	const struct vmapp_transport_ref *info =
+		vmapp_transport_ref_get(&ch->bridge->state, ch->id, ref);
+	if (!info)
+		return -ENOENT;
+	switch (info->type) {
+	case VMAPP_TRANSPORT_REF_SHM: {
+		struct host_pool *hp = host_pool_find(ch, ref);
+		if (!hp)
+			return -ENOENT;
+		int fd = fcntl(hp->pool.fd, F_DUPFD_CLOEXEC, 3);
+		return fd < 0 ? -errno : fd;
+	}
+	case VMAPP_TRANSPORT_REF_CONTENT: {
+		struct content *c = content_find(ch, ref);
+		if (!c)
+			return -ENOENT;
+		int fd = vmapp_mirror_fd_from_content("vmapp-content", vmapp_buf_head(&c->data),
+						      vmapp_buf_size(&c->data));
+		content_remove(ch, c);
+		return fd;
+	}
+	case VMAPP_TRANSPORT_REF_PIPE: {
+		int ends[2];
+		if (pipe2(ends, O_CLOEXEC) < 0)
+			return -errno;
+		/* we_write: this side sends PIPE_DATA, so it reads what the
+		 * client writes; otherwise it writes what the client reads. */
+		int ours = info->we_write ? ends[0] : ends[1];
+		int theirs = info->we_write ? ends[1] : ends[0];
+		if (!pipe_add(ch, ref, ours, info->we_write, true)) {
+			close(theirs);
+			return -ENOMEM;
+		}
+		return theirs;
+	}
+	}
+	return -EINVAL;
+}
+
+/* Guest: the events of a WAYLAND frame are tracked, so that the requests
+ * that follow decode. */
+static int guest_track_events(struct vmapp_bridge_channel *ch, const uint8_t *data, uint32_t size,
+			      uint32_t n_fds)
+{
+	uint32_t at = 0;
+	while (at < size) {
+		struct vmapp_message_view view;
+		enum vmapp_rule rule = vmapp_wire_decode(&vmapp_protocols, &ch->objects,
+							 VMAPP_EVENT, data + at, size - at,
+							 n_fds, &view);
+		if (rule != VMAPP_RULE_OK)
+			return -EPROTO;
+		if (view.interface == &vmapp_iface_wl_display &&
+		    view.opcode == VMAPP_EVT_WL_DISPLAY_DELETE_ID)
+			vmapp_track_delete_id(&ch->objects, view.args[0].u);
+		else if (vmapp_track_message(&ch->objects, &vmapp_protocols, VMAPP_EVENT, &view,
+					     0) != VMAPP_RULE_OK)
+			return -EPROTO;
+		n_fds -= view.n_fds;
+		at += view.size;
+	}
+	return 0;
+}
+
+static int deliver_wayland(struct vmapp_bridge_channel *ch, const struct vmapp_transport_frame *f)
+{
+	uint64_t at = vmapp_side_out_end(&ch->wl);
+	if (is_guest(ch->bridge) &&
+	    guest_track_events(ch, f->wayland.data, f->wayland.size, f->wayland.n_fds) < 0)
+		return -EPROTO;
+	for (uint32_t i = 0; i < f->wayland.n_fds; i++) {
+		int fd = fd_for_ref(ch, vmapp_transport_frame_fd_ref(f, i));
+		if (fd < 0)
+			return fd;
+		if (vmapp_side_push_fd(&ch->wl, fd, at) < 0)
+			return -EMFILE;
+	}
+	if (vmapp_buf_append(&ch->wl.out, f->wayland.data, f->wayland.size) < 0)
+		return -ENOMEM;
+	ch->unconsumed += f->length;
+	return 0;
+}
+
+static int deliver_shm(struct vmapp_bridge_channel *ch, const struct vmapp_transport_frame *f)
+{
+	struct host_pool *hp;
+	int r;
+
+	switch (f->kind) {
+	case VMAPP_TRANSPORT_SHM_CREATE:
+		if (ch->n_pools == ch->cap_pools) {
+			uint32_t cap = ch->cap_pools ? ch->cap_pools * 2 : 8;
+			struct host_pool *pools = realloc(ch->pools, cap * sizeof(*pools));
+			if (!pools)
+				return -ENOMEM;
+			ch->pools = pools;
+			ch->cap_pools = cap;
+		}
+		hp = &ch->pools[ch->n_pools];
+		hp->ref = f->shm.ref;
+		r = vmapp_mirror_pool_create(f->shm.size, &hp->pool);
+		if (r < 0)
+			return r;
+		ch->n_pools++;
+		return 0;
+	case VMAPP_TRANSPORT_SHM_RESIZE:
+		hp = host_pool_find(ch, f->shm.ref);
+		return hp ? vmapp_mirror_pool_resize(&hp->pool, f->shm.size) : -ENOENT;
+	case VMAPP_TRANSPORT_SHM_UPDATE:
+		hp = host_pool_find(ch, f->shm_update.ref);
+		r = hp ? vmapp_mirror_pool_update(&hp->pool, f->shm_update.offset,
+						  f->shm_update.data, f->shm_update.size)
+		       : -ENOENT;
+		channel_credit(ch, f->length);
+		return r;
+	case VMAPP_TRANSPORT_SHM_DESTROY:
+		hp = host_pool_find(ch, f->ref.ref);
+		if (!hp)
+			return -ENOENT;
+		vmapp_mirror_pool_finish(&hp->pool);
+		*hp = ch->pools[--ch->n_pools];
+		return 0;
+	}
+	return -EINVAL;
+}
+
+static int deliver_content(struct vmapp_bridge_channel *ch, const struct vmapp_transport_frame *f)
+{
+	struct content *c = content_find(ch, f->fd_content.ref);
+	channel_credit(ch, f->length);
+	if (!c) {
+		if (ch->n_contents == ch->cap_contents) {
+			uint32_t cap = ch->cap_contents ? ch->cap_contents * 2 : 4;
+			struct content *cs = realloc(ch->contents, cap * sizeof(*cs));
+			if (!cs)
+				return -ENOMEM;
+			ch->contents = cs;
+			ch->cap_contents = cap;
+		}
+		c = &ch->contents[ch->n_contents++];
+		memset(c, 0, sizeof(*c));
+		c->ref = f->fd_content.ref;
+	}
+	return vmapp_buf_append(&c->data, f->fd_content.data, f->fd_content.size);
+}
+
+static void pipe_write(struct vmapp_bridge *b, struct pipe *p);
+
+static int deliver_pipe(struct vmapp_bridge_channel *ch, const struct vmapp_transport_frame *f)
+{
+	struct vmapp_bridge *b = ch->bridge;
+	struct pipe *p;
+
+	switch (f->kind) {
+	case VMAPP_TRANSPORT_PIPE_OPEN:
+		return 0; /* made when a WAYLAND frame passes it */
+	case VMAPP_TRANSPORT_PIPE_DATA:
+		p = pipe_find(ch, f->pipe_data.ref);
+		if (!p || p->we_read) {
+			channel_credit(ch, f->length); /* nobody to write it to */
+			return 0;
+		}
+		if (vmapp_buf_append(&p->pending, f->pipe_data.data, f->pipe_data.size) < 0)
+			return -ENOMEM;
+		/* Credit for the fixed field now, for the bytes once written. */
+		channel_credit(ch, PIPE_DATA_FIXED);
+		pipe_write(b, p);
+		return 0;
+	case VMAPP_TRANSPORT_PIPE_END:
+		p = pipe_find(ch, f->ref.ref);
+		if (!p) {
+			vmapp_transport_send_pipe_cancel(&b->state, &b->out, ch->id, f->ref.ref);
+			return 0;
+		}
+		p->end_received = true;
+		pipe_write(b, p);
+		return 0;
+	case VMAPP_TRANSPORT_PIPE_CANCEL:
+		p = pipe_find(ch, f->ref.ref);
+		if (p)
+			pipe_free(ch, p);
+		vmapp_transport_send_pipe_end(&b->state, &b->out, ch->id, f->ref.ref);
+		return 0;
+	}
+	return -EINVAL;
+}
+
+static void deliver(struct vmapp_bridge *b, const struct vmapp_transport_frame *f)
+{
+	if (f->channel == 0) {
+		if (f->kind != VMAPP_TRANSPORT_HELLO && f->kind != VMAPP_TRANSPORT_ERROR &&
+		    b->config.control)
+			b->config.control(b->config.data, b, f);
+		if (f->kind == VMAPP_TRANSPORT_ERROR) {
+			bridge_log(b, "the peer ended the connection: %.*s (code %u)",
+				   (int)f->error.text_len, f->error.text, f->error.code);
+			b->closed = true;
+			b->error = true;
+		}
+		return;
+	}
+
+	struct vmapp_bridge_channel *ch = f->channel <= b->n_channels ? b->channels[f->channel]
+								      : NULL;
+	if (f->kind == VMAPP_TRANSPORT_OPEN) {
+		if (ch)
+			channel_free_local(ch);
+		int fd = b->config.open_channel ? b->config.open_channel(b->config.data, f->channel)
+						: -ENOTSUP;
+		if (fd < 0 || !channel_new(b, f->channel, fd)) {
+			bridge_log(b, "channel %u: refused: %s", f->channel,
+				   fd < 0 ? strerror(-fd) : "out of memory");
+			vmapp_transport_send_close(&b->state, &b->out, f->channel,
+						   VMAPP_TRANSPORT_REASON_INTERNAL);
+		} else if (b->config.verbose) {
+			bridge_log(b, "channel %u: open", f->channel);
+		}
+		return;
+	}
+	if (f->kind == VMAPP_TRANSPORT_CLOSE) {
+		if (ch) {
+			if (b->config.verbose || f->close.reason != VMAPP_TRANSPORT_REASON_NORMAL)
+				bridge_log(b, "channel %u: closed by the peer (reason %u)",
+					   f->channel, f->close.reason);
+			channel_free_local(ch);
+		}
+		vmapp_transport_send_close(&b->state, &b->out, f->channel,
+					   VMAPP_TRANSPORT_REASON_NORMAL);
+		return;
+	}
+	if (f->kind == VMAPP_TRANSPORT_CREDIT)
+		return; /* channel_drain will use it */
+	if (!ch) {
+		/* Open in the codec, gone here (a client that just left):
+		 * give its credit back and wait for the CLOSE handshake. */
+		if (vmapp_transport_kind_is_data(f->kind)) {
+			vmapp_transport_consume(&b->state, f->channel, f->length);
+			vmapp_transport_send_credit(&b->state, &b->out, f->channel);
+		}
+		return;
+	}
+
+	int r;
+	switch (f->kind) {
+	case VMAPP_TRANSPORT_WAYLAND:
+		r = deliver_wayland(ch, f);
+		break;
+	case VMAPP_TRANSPORT_SHM_CREATE:
+	case VMAPP_TRANSPORT_SHM_RESIZE:
+	case VMAPP_TRANSPORT_SHM_UPDATE:
+	case VMAPP_TRANSPORT_SHM_DESTROY:
+		r = deliver_shm(ch, f);
+		break;
+	case VMAPP_TRANSPORT_FD_CONTENT:
+		r = deliver_content(ch, f);
+		break;
+	default:
+		r = deliver_pipe(ch, f);
+		break;
+	}
+	if (r < 0) {
+		char why[128];
+		snprintf(why, sizeof(why), "%s: %s", vmapp_transport_kind_name(f->kind),
+			 strerror(-r));
+		channel_close(ch, VMAPP_TRANSPORT_REASON_INTERNAL, why);
+	}
+}
+
+static void stream_receive(struct vmapp_bridge *b)
+{
+	while (!b->closed) {
+		uint32_t frame_size;
+		enum vmapp_transport_rule rule = vmapp_transport_peek(vmapp_buf_head(&b->in),
+								      vmapp_buf_size(&b->in),
+								      &frame_size);
+		if (rule == VMAPP_TRANSPORT_RULE_HEADER_TRUNCATED ||
+		    rule == VMAPP_TRANSPORT_RULE_FRAME_TRUNCATED)
+			return;
+		if (rule != VMAPP_TRANSPORT_RULE_OK) {
+			/* receive() names the framing error and closes the state */
+			frame_size = (uint32_t)vmapp_buf_size(&b->in);
+		}
+		struct vmapp_transport_frame f;
+		vmapp_transport_decode(vmapp_buf_head(&b->in), frame_size, &f);
+		enum vmapp_transport_action action;
+		rule = vmapp_transport_receive(&b->state, &f, &action);
+		switch (action) {
+		case VMAPP_TRANSPORT_DELIVER:
+			if (f.kind == VMAPP_TRANSPORT_HELLO && vmapp_transport_ready(&b->state) &&
+			    !b->channels) {
+				b->n_channels = b->state.n_channels;
+				b->channels = calloc(b->n_channels + 1, sizeof(*b->channels));
+				if (!b->channels) {
+					stream_fail(b, VMAPP_TRANSPORT_RULE_NO_MEMORY);
+					return;
+				}
+			}
+			deliver(b, &f);
+			break;
+		case VMAPP_TRANSPORT_DROP:
+			if (rule != VMAPP_TRANSPORT_RULE_OK && b->config.verbose)
+				bridge_log(b, "channel %u: %s dropped: %s", f.channel,
+					   kind_name(f.kind),
+					   vmapp_transport_rule_name(rule));
+			if (f.channel && f.channel <= b->n_channels)
+				vmapp_transport_send_credit(&b->state, &b->out, f.channel);
+			break;
+		case VMAPP_TRANSPORT_CLOSE_CHANNEL: {
+			struct vmapp_bridge_channel *ch =
+				f.channel <= b->n_channels ? b->channels[f.channel] : NULL;
+			bridge_log(b, "channel %u: %s refused: %s", f.channel,
+				   kind_name(f.kind),
+				   vmapp_transport_rule_name(rule));
+			if (ch)
+				channel_free_local(ch);
+			vmapp_transport_send_close(&b->state, &b->out, f.channel,
+						   vmapp_transport_rule_reason(rule));
+			break;
+		}
+		case VMAPP_TRANSPORT_CLOSE_CONNECTION:
+			stream_fail(b, rule);
+			return;
+		}
+		vmapp_buf_consume(&b->in, frame_size);
+	}
+}
+
+static void stream_read(struct vmapp_bridge *b)
+{
+	/* At most one whole frame is buffered beyond what is handled. */
+	for (int i = 0; i < 16 && !b->closed; i++) {
+		uint8_t *p = vmapp_buf_reserve(&b->in, STREAM_READ);
+		if (!p) {
+			stream_fail(b, VMAPP_TRANSPORT_RULE_NO_MEMORY);
+			return;
+		}
+		ssize_t n = read(b->stream_fd, p, STREAM_READ);
+		if (n < 0) {
+			if (errno == EAGAIN || errno == EINTR)
+				return;
+			bridge_log(b, "stream: %s", strerror(errno));
+			b->closed = true;
+			b->peer_eof = true;
+			return;
+		}
+		if (n == 0) {
+			if (b->config.verbose || b->n_open > 0 || vmapp_buf_size(&b->in) > 0)
+				bridge_log(b, "the peer closed the stream");
+			b->closed = true;
+			b->peer_eof = true;
+			return;
+		}
+		b->in.len += (size_t)n;
+		stream_receive(b);
+		if ((size_t)n < STREAM_READ)
+			return;
+	}
+}
+
+/* ---- local fds ---- */
+
+static void pipe_update(struct vmapp_bridge *b, struct pipe *p)
+{
+	uint32_t events = 0;
+	if (p->we_read && p->armed && p->ch->head_op == p->ch->n_ops &&
+	    vmapp_transport_send_room(&b->state, p->ch->id) > PIPE_DATA_FIXED && !stream_full(b))
+		events = EPOLLIN;
+	if (!p->we_read && vmapp_buf_size(&p->pending) > 0)
+		events = EPOLLOUT;
+	if (events != p->events && epoll_set(b, EPOLL_CTL_MOD, p->fd, events, &p->source) == 0)
+		p->events = events;
+}
+
+static void pipe_write(struct vmapp_bridge *b, struct pipe *p)
+{
+	struct vmapp_bridge_channel *ch = p->ch;
+	while (vmapp_buf_size(&p->pending) > 0) {
+		ssize_t n = write(p->fd, vmapp_buf_head(&p->pending), vmapp_buf_size(&p->pending));
+		if (n < 0) {
+			if (errno == EAGAIN || errno == EINTR)
+				break;
+			/* The reader went away: stop the writer. */
+			channel_credit(ch, (uint32_t)vmapp_buf_size(&p->pending));
+			vmapp_transport_send_pipe_cancel(&b->state, &b->out, ch->id, p->ref);
+			pipe_free(ch, p);
+			return;
+		}
+		vmapp_buf_consume(&p->pending, (size_t)n);
+		channel_credit(ch, (uint32_t)n);
+	}
+	if (p->end_received && vmapp_buf_size(&p->pending) == 0) {
+		vmapp_transport_send_pipe_cancel(&b->state, &b->out, ch->id, p->ref);
+		pipe_free(ch, p);
+		return;
+	}
+	pipe_update(b, p);
+}
+
+static void pipe_read(struct vmapp_bridge *b, struct pipe *p)
+{
+	struct vmapp_bridge_channel *ch = p->ch;
+	uint32_t room = vmapp_transport_send_room(&b->state, ch->id);
+	if (room <= PIPE_DATA_FIXED || ch->head_op < ch->n_ops) {
+		pipe_update(b, p);
+		return;
+	}
+	uint32_t want = room - PIPE_DATA_FIXED;
+	if (want > PIPE_CHUNK)
+		want = PIPE_CHUNK;
+	uint8_t buf[PIPE_CHUNK];
+	ssize_t n = read(p->fd, buf, want);
+	if (n < 0 && (errno == EAGAIN || errno == EINTR))
+		return;
+	if (n <= 0) {
+		vmapp_transport_send_pipe_end(&b->state, &b->out, ch->id, p->ref);
+		pipe_free(ch, p);
+		return;
+	}
+	if (vmapp_transport_send_pipe_data(&b->state, &b->out, ch->id, p->ref, buf,
+					   (uint32_t)n) < 0) {
+		/* The peer cancelled it. */
+		pipe_free(ch, p);
+		return;
+	}
+	pipe_update(b, p);
+}
+
+static void wayland_ready(struct vmapp_bridge *b, struct vmapp_bridge_channel *ch, uint32_t events)
+{
+	if (events & (EPOLLIN | EPOLLHUP | EPOLLERR)) {
+		int r = vmapp_side_read(&ch->wl);
+		if (r != 0)
+			ch->wl.eof = true;
+		if (r == -EMFILE) {
+			channel_close(ch, VMAPP_TRANSPORT_REASON_LIMIT, "too many fds");
+			return;
+		}
+	}
+	if (events & EPOLLOUT) {
+		if (vmapp_side_flush(&ch->wl) < 0) {
+			channel_close(ch, VMAPP_TRANSPORT_REASON_NORMAL, "client gone");
+			return;
+		}
+	}
+}
+
+/* Everything a channel does after its fds or the stream moved. */
+static void channel_update(struct vmapp_bridge *b, struct vmapp_bridge_channel *ch)
+{
+	int r = is_guest(b) ? guest_take_messages(ch) : host_take_messages(ch);
+	if (r < 0) {
+		channel_close(ch, r == -EPROTO ? VMAPP_TRANSPORT_REASON_WAYLAND
+					       : VMAPP_TRANSPORT_REASON_INTERNAL,
+			      r == -EPROTO ? "bad Wayland message" : strerror(-r));
+		return;
+	}
+	r = channel_drain(ch);
+	if (r < 0) {
+		channel_close(ch, VMAPP_TRANSPORT_REASON_INTERNAL,
+			      r == -EFAULT ? "a pool shrank under its buffers" : strerror(-r));
+		return;
+	}
+	if (vmapp_side_flush(&ch->wl) < 0) {
+		channel_close(ch, VMAPP_TRANSPORT_REASON_NORMAL, "client gone");
+		return;
+	}
+	if (!vmapp_side_pending(&ch->wl) && ch->unconsumed > 0) {
+		channel_credit(ch, ch->unconsumed);
+		ch->unconsumed = 0;
+	}
+	if (ch->credit_due) {
+		vmapp_transport_send_credit(&b->state, &b->out, ch->id);
+		ch->credit_due = false;
+	}
+	/* The client went away (or the relay dropped it): once nothing of
+	 * it is left to send, the channel is over. */
+	if (ch->wl.eof && vmapp_buf_size(&ch->wl.in) < 8 && ch->head_op == ch->n_ops &&
+	    ch->seg_len == 0) {
+		channel_close(ch, VMAPP_TRANSPORT_REASON_NORMAL, "client gone");
+		return;
+	}
+	bool want_read = queued_bytes(ch) + ch->seg_len < QUEUE_BYTES_MAX && !stream_full(b);
+	vmapp_side_update(b->epoll_fd, &ch->wl, want_read);
+	for (struct pipe *p = ch->pipes; p; p = p->next)
+		pipe_update(b, p);
+}
+
+void vmapp_bridge_dispatch(struct vmapp_bridge *b)
+{
+	struct epoll_event events[32];
+	int n = epoll_wait(b->epoll_fd, events, 32, 0);
+
+	for (int i = 0; i < n && !b->closed; i++) {
+		struct vmapp_source *src = events[i].data.ptr;
+		switch (src->kind) {
+		case SOURCE_STREAM:
+			if (events[i].events & (EPOLLIN | EPOLLHUP | EPOLLERR))
+				stream_read(b);
+			break;
+		case SOURCE_WAYLAND: {
+			struct vmapp_bridge_channel *ch = src->data;
+			/* An earlier event of this batch may have closed it:
+			 * its side's fd is -1 then, and its events stale. */
+			if (ch->active)
+				wayland_ready(b, ch, events[i].events);
+			break;
+		}
+		case SOURCE_PIPE: {
+			struct pipe *p = src->data;
+			if (p->fd < 0 || !p->ch->active)
+				break;
+			if (p->we_read)
+				pipe_read(b, p);
+			else
+				pipe_write(b, p);
+			break;
+		}
+		}
+	}
+
+	for (uint32_t id = 1; id <= b->n_channels && !b->closed; id++)
+		if (b->channels[id])
+			channel_update(b, b->channels[id]);
+	stream_flush(b);
+	if (!b->closed) {
+		uint32_t want = EPOLLIN | (vmapp_buf_size(&b->out) > 0 ? EPOLLOUT : 0);
+		if (want != b->stream_events &&
+		    epoll_set(b, EPOLL_CTL_MOD, b->stream_fd, want, &b->stream_source) == 0)
+			b->stream_events = want;
+	}
+	free_dead(b);
+}
+
+struct vmapp_bridge *vmapp_bridge_create(const struct vmapp_bridge_config *config, int stream_fd)
+{
+	struct vmapp_bridge *b = calloc(1, sizeof(*b));
+	if (!b) {
+		close(stream_fd);
+		return NULL;
+	}
+	b->config = *config;
+	b->stream_fd = stream_fd;
+	b->stream_source.kind = SOURCE_STREAM;
+	b->stream_source.data = b;
+	b->epoll_fd = epoll_create1(EPOLL_CLOEXEC);
+	fcntl(stream_fd, F_SETFL, fcntl(stream_fd, F_GETFL) | O_NONBLOCK);
+	if (b->epoll_fd < 0 || vmapp_transport_init(&b->state, config->role, config->limits) < 0)
+		goto fail;
+	if (vmapp_transport_send_hello(&b->state, &b->out) < 0)
+		goto fail;
+	b->stream_events = EPOLLIN | EPOLLOUT;
+	if (epoll_set(b, EPOLL_CTL_ADD, stream_fd, b->stream_events, &b->stream_source) < 0)
+		goto fail;
+	return b;
+fail:
+	vmapp_bridge_destroy(b);
+	return NULL;
+}
+
+void vmapp_bridge_destroy(struct vmapp_bridge *b)
+{
+	if (!b)
+		return;
+	for (uint32_t id = 1; id <= b->n_channels; id++)
+		if (b->channels[id])
+			channel_free_local(b->channels[id]);
+	free(b->channels);
+	free_dead(b);
+	stream_flush(b);
+	vmapp_transport_finish(&b->state);
+	vmapp_buf_finish(&b->in);
+	vmapp_buf_finish(&b->out);
+	if (b->stream_fd >= 0)
+		close(b->stream_fd);
+	if (b->epoll_fd >= 0)
+		close(b->epoll_fd);
+	free(b);
+}
+
+int vmapp_bridge_fd(const struct vmapp_bridge *b)
+{
+	return b->epoll_fd;
+}
+
+bool vmapp_bridge_closed(const struct vmapp_bridge *b, bool *ret_error)
+{
+	if (ret_error)
+		*ret_error = b->error;
+	return b->closed;
+}
+
+bool vmapp_bridge_ready(const struct vmapp_bridge *b)
+{
+	return !b->closed && b->channels && vmapp_transport_ready(&b->state);
+}
+
+uint32_t vmapp_bridge_n_channels(const struct vmapp_bridge *b)
+{
+	return b->n_open;
+}
+
+int vmapp_bridge_open_channel(struct vmapp_bridge *b, int wl_fd)
+{
+	if (!vmapp_bridge_ready(b)) {
+		close(wl_fd);
+		return -EAGAIN;
+	}
+	uint32_t id = vmapp_transport_next_channel(&b->state);
+	if (id == 0) {
+		close(wl_fd);
+		return -EBUSY;
+	}
+	int r = vmapp_transport_send_open(&b->state, &b->out, id);
+	if (r < 0) {
+		close(wl_fd);
+		return r;
+	}
+	if (!channel_new(b, id, wl_fd)) {
+		vmapp_transport_send_close(&b->state, &b->out, id, VMAPP_TRANSPORT_REASON_INTERNAL);
+		return -ENOMEM;
+	}
+	stream_flush(b);
+	return (int)id;
+}
+
+static int control_sent(struct vmapp_bridge *b, int r)
+{
+	if (r == 0)
+		stream_flush(b);
+	return r;
+}
+
+int vmapp_bridge_send_run(struct vmapp_bridge *b, uint32_t run_id, const char *const *argv,
+			  uint32_t argc, const char *const *envp, uint32_t envc)
+{
+	return control_sent(b, vmapp_transport_send_run(&b->state, &b->out, run_id, argv, argc,
+							envp, envc));
+}
+
+int vmapp_bridge_send_exit(struct vmapp_bridge *b, uint32_t run_id, int32_t status)
+{
+	return control_sent(b, vmapp_transport_send_exit(&b->state, &b->out, run_id, status));
+}
+
+int vmapp_bridge_send_list_apps(struct vmapp_bridge *b)
+{
+	return control_sent(b, vmapp_transport_send_list_apps(&b->state, &b->out));
+}
+
+int vmapp_bridge_send_apps(struct vmapp_bridge *b, const struct vmapp_transport_app *apps,
+			   uint32_t n_apps)
+{
+	return control_sent(b, vmapp_transport_send_apps(&b->state, &b->out, apps, n_apps));
+}
