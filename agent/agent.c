@@ -256,7 +256,13 @@ int vmapp_agent_run(const struct vmapp_agent_options *options)
 	vmapp_bridge_dispatch(a.bridge);
 
 	bool error = false;
-	while (!a.stop && !command_finished(&a)) {
+	for (;;) {
+		if (vmapp_bridge_closed(a.bridge, &error))
+			break;
+		if (!a.listening && vmapp_bridge_ready(a.bridge) && start_serving(&a) < 0)
+			break;
+		if (a.stop || command_finished(&a))
+			break;
 		struct epoll_event events[16];
 		int n = epoll_wait(a.epoll_fd, events, 16, -1);
 		if (n < 0 && errno != EINTR)
@@ -274,12 +280,7 @@ int vmapp_agent_run(const struct vmapp_agent_options *options)
 				break;
 			}
 		}
-		if (vmapp_bridge_closed(a.bridge, &error))
-			break;
-		if (!a.listening && vmapp_bridge_ready(a.bridge) && start_serving(&a) < 0)
-			break;
 	}
-	vmapp_bridge_closed(a.bridge, &error);
 	if (options->command) {
 		if (!a.command_done && a.command > 0) {
 			/* The host went away: the command has no display left. */

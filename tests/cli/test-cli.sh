@@ -1,5 +1,5 @@
 #!/bin/bash
-# vmapp-proxy's command line as a user meets it: help, version, errors with
+# vmapp-proxy's and vmapp-agent's command lines as a user meets them: help, version, errors with
 # their exit codes, a policy refused with its file and line, and the
 # command's exit status passed through.
 . "$(dirname "$0")/../integration/lib.sh"
@@ -43,6 +43,34 @@ check "policy: always blocked" 2 "blocked.policy:5: .*always blocked" -- \
 check "no compositor" 125 "can not reach the compositor" -- \
 	env WAYLAND_DISPLAY=nothing-here "$PROXY" --local -- true
 
+# --accept and vmapp-agent's own command line.
+AGENT=${VMAPP_AGENT:-$LIB_DIR/../../build/agent/vmapp-agent}
+[[ -x $AGENT ]] || skip "no agent binary at $AGENT (set VMAPP_AGENT)"
+check "accept: bad transport" 2 "unix:PATH, vsock:\[CID:\]PORT or serial:PATH" -- \
+	"$PROXY" --accept tcp:1234
+check "accept: empty path" 2 "the path is missing" -- "$PROXY" --accept unix:
+check "accept: vsock port" 2 "a bad port" -- "$PROXY" --accept vsock:port
+check "accept: CID in the address" 2 "--cid" -- "$PROXY" --accept vsock:3:1234
+check "accept: bad --cid" 2 "bad --cid" -- "$PROXY" --accept vsock:1234 --cid 2
+check "accept: no command" 2 "no COMMAND" -- "$PROXY" --accept unix:$T/a.sock -- true
+check "accept and local" 2 "--local or --accept" -- "$PROXY" --local --accept unix:$T/a.sock
+check "--once without --accept" 2 "go with --accept" -- "$PROXY" --local --once -- true
+check "accept: no compositor" 125 "can not reach the compositor" -- \
+	env WAYLAND_DISPLAY=nothing-here "$PROXY" --accept unix:$T/a.sock
+check "agent --help" 0 "Usage: vmapp-agent --connect" -- "$AGENT" --help
+check "agent --version" 0 "vmapp-agent [0-9]" -- "$AGENT" --version
+check "agent without --connect" 2 "--connect TRANSPORT" -- "$AGENT" -- true
+check "agent: vsock without CID" 2 "needs the CID" -- "$AGENT" --connect vsock:1234
+check "agent: bad --shm-diff" 2 "bad --shm-diff 'fast'" -- \
+	"$AGENT" --connect unix:$T/a.sock --shm-diff fast
+check "agent: bad --socket" 2 "bad --socket 'a/b'" -- "$AGENT" --connect unix:$T/a.sock --socket a/b
+check "agent: nobody listening" 125 "can not connect to unix:" -- \
+	"$AGENT" --connect unix:$T/none.sock --wait 0 --socket wl-cli -- true
+[[ -e $XDG_RUNTIME_DIR/wl-cli ]] && {
+	log "FAIL the agent left its socket behind"
+	errors=$((errors + 1))
+}
+
 start_sway
 check "exit status passed through" 7 "" -- "$PROXY" --local -- sh -c 'exit 7'
 check "killed command" 143 "" -- "$PROXY" --local -- sh -c 'kill -TERM $$'
@@ -67,6 +95,25 @@ ls "$XDG_RUNTIME_DIR"/vmapp-* >/dev/null 2>&1 && {
 	log "FAIL the private sockets were left behind: $(ls "$XDG_RUNTIME_DIR")"
 	errors=$((errors + 1))
 }
+
+# The command's status comes back through agent and proxy.
+"$PROXY" --accept unix:$T/cli.sock --label cli >"$T/accept.out" 2>"$T/accept.err" &
+accept_pid=$!
+wait_until "$WAIT" test -S "$T/cli.sock"
+check "agent: command status" 7 "" -- "$AGENT" --connect unix:$T/cli.sock --socket wl-cli -- sh -c 'exit 7'
+check "agent: command not found" 127 "no-such-command" -- \
+	"$AGENT" --connect unix:$T/cli.sock --socket wl-cli -- no-such-command-here
+check "agent: the command sees the socket" 0 "" -- \
+	"$AGENT" --connect unix:$T/cli.sock --socket wl-cli -- sh -c '[ "$WAYLAND_DISPLAY" = "$XDG_RUNTIME_DIR/wl-cli" ]'
+kill -TERM "$accept_pid"
+wait "$accept_pid"
+rc=$?
+if [[ $rc == 0 && ! -e $T/cli.sock ]]; then
+	log "ok --accept: SIGTERM exits 0 and removes the socket"
+else
+	log "FAIL --accept after SIGTERM: exit $rc, socket $(ls "$T/cli.sock" 2>&1)"
+	errors=$((errors + 1))
+fi
 
 ((errors == 0)) || fail "$errors check(s) failed"
 pass "the command line behaves"
