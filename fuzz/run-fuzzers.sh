@@ -5,7 +5,7 @@
 # sanitizers) in a temporary build directory and runs each one for SECONDS
 # on a copy of its committed corpus (the committed corpus does not grow).
 #
-#   fuzz/run-fuzzers.sh SECONDS [TARGET...]     TARGET: wire, session, transport, desktop (default: all)
+#   fuzz/run-fuzzers.sh SECONDS [TARGET...]     TARGET: wire, session, transport, desktop, bridge (default: all)
 #
 # Exit status: 0 when no target crashed, leaked or timed out; 1 when one
 # did (the reproducer's path is printed: put it in fuzz/crashes/TARGET/);
@@ -18,7 +18,7 @@
 set -eu
 
 usage() {
-	echo "usage: $0 SECONDS [wire|session|transport|desktop]..." >&2
+	echo "usage: $0 SECONDS [wire|session|transport|desktop|bridge]..." >&2
 	exit 2
 }
 
@@ -28,10 +28,10 @@ shift
 case $seconds in
 	''|*[!0-9]*) usage ;;
 esac
-targets=${*:-wire session transport desktop}
+targets=${*:-wire session transport desktop bridge}
 for t in $targets; do
 	case $t in
-		wire|session|transport|desktop) ;;
+		wire|session|transport|desktop|bridge) ;;
 		*) usage ;;
 	esac
 done
@@ -94,7 +94,7 @@ for t in $targets; do
 	if [ "$status" -ne 0 ] || [ -n "$found" ]; then
 		failed=1
 		echo "run-fuzzers: fuzz-$t FAILED (exit $status); log: $work/$t.log" >&2
-		grep -E -A 30 '^(==[0-9]+==ERROR|.*runtime error|.*invariant failed|fd [0-9]+ leaked)' \
+		grep -E -A 30 '^(==[0-9]+==ERROR|.*runtime error|.*invariant failed|fd [0-9]+ leaked|fd leaked|SIGPIPE)' \
 			"$work/$t.log" | head -n 60 >&2 || true
 		for f in $found; do
 			echo "run-fuzzers: crash file: $f" >&2
