@@ -6,11 +6,12 @@
  *   bench-client sync N
  *       N wl_display.sync round trips, one at a time; prints the median
  *       and p90 latency in microseconds.
- *   bench-client frames N WxH
+ *   bench-client frames N WxH [gradient|noise]
  *       an xdg_toplevel drawn from two wl_shm buffers, used in turn: every
- *       frame writes a moving gradient over the whole of the other buffer
- *       (waiting for its wl_buffer.release if the compositor still holds
- *       it), attaches it with full-surface damage, asks for a frame
+ *       frame writes a moving gradient (or, with "noise", new pseudo-random
+ *       pixels that no compressor can shrink) over the whole of the other
+ *       buffer (waiting for its wl_buffer.release if the compositor still
+ *       holds it), attaches it with full-surface damage, asks for a frame
  *       callback and commits, then waits for the callback.  Every pixel
  *       changes every frame.  Prints frames/s and this process's CPU time
  *       per frame (getrusage, user + system).
@@ -265,7 +266,23 @@ static void draw(uint32_t *pixels, int w, int h, long frame)
 	}
 }
 
-static int run_frames(long n, int w, int h)
+/* Pseudo-random pixels, new every frame (xorshift64, two pixels a step):
+ * the worst case for a transport that compresses. */
+static void draw_noise(uint32_t *pixels, int w, int h, long frame)
+{
+	size_t n = (size_t)w * (size_t)h;
+	uint64_t x = 0x9e3779b97f4a7c15u * (uint64_t)(frame + 2);
+	for (size_t i = 0; i < n; i += 2) {
+		x ^= x << 13;
+		x ^= x >> 7;
+		x ^= x << 17;
+		pixels[i] = (uint32_t)x;
+		if (i + 1 < n)
+			pixels[i + 1] = (uint32_t)(x >> 32);
+	}
+}
+
+static int run_frames(long n, int w, int h, bool noise)
 {
 	struct app app = { 0 };
 	app.display = connect_display();
@@ -331,7 +348,10 @@ static int run_frames(long n, int w, int h)
 			waits++;
 			dispatch(&app);
 		}
-		draw(b->pixels, w, h, frame);
+		if (noise)
+			draw_noise(b->pixels, w, h, frame);
+		else
+			draw(b->pixels, w, h, frame);
 		wl_surface_attach(app.surface, b->buffer, 0, 0);
 		wl_surface_damage_buffer(app.surface, 0, 0, w, h);
 		struct wl_callback *cb = wl_surface_frame(app.surface);
@@ -372,7 +392,7 @@ static int run_frames(long n, int w, int h)
 static void usage(void)
 {
 	fprintf(stderr, "Usage: bench-client sync N [--marks OUT IN]\n"
-			"       bench-client frames N WxH [--marks OUT IN]\n");
+			"       bench-client frames N WxH [gradient|noise] [--marks OUT IN]\n");
 	exit(2);
 }
 
@@ -389,13 +409,16 @@ int main(int argc, char *argv[])
 			usage();
 		return run_sync(n);
 	}
-	if (argc == 4 && !strcmp(argv[1], "frames")) {
+	if ((argc == 4 || argc == 5) && !strcmp(argv[1], "frames")) {
 		long n = strtol(argv[2], NULL, 10);
 		int w = 0, h = 0;
 		if (n < 1 || sscanf(argv[3], "%dx%d", &w, &h) != 2 || w < 1 || h < 1 ||
 		    w > 8192 || h > 8192)
 			usage();
-		return run_frames(n, w, h);
+		bool noise = argc == 5 && !strcmp(argv[4], "noise");
+		if (argc == 5 && !noise && strcmp(argv[4], "gradient"))
+			usage();
+		return run_frames(n, w, h, noise);
 	}
 	usage();
 	return 2;
