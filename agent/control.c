@@ -42,7 +42,13 @@ pid_t vmapp_agent_spawn(const char *const *argv, const char *const *envp, size_t
 	sigemptyset(&empty);
 	posix_spawnattr_init(&attr);
 	posix_spawnattr_setsigmask(&attr, &empty);
-	posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSID);
+	/* The agent ignores SIGPIPE; its commands get the default back. */
+	sigset_t pipe_signal;
+	sigemptyset(&pipe_signal);
+	sigaddset(&pipe_signal, SIGPIPE);
+	posix_spawnattr_setsigdefault(&attr, &pipe_signal);
+	posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF |
+					       POSIX_SPAWN_SETSID);
 	pid_t pid;
 	int r = posix_spawnp(&pid, argv[0], NULL, &attr, (char *const *)argv, env);
 	posix_spawnattr_destroy(&attr);

@@ -1,9 +1,12 @@
 /* SPDX-License-Identifier: MIT */
 #include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
 #include <linux/vm_sockets.h>
@@ -19,6 +22,7 @@ struct acceptor {
 	const struct vmapp_accept_options *options;
 	struct vmapp_relay *relay;
 	int listen_fd;
+	int reserve_fd; /* closed to accept and drop a connection when out of fds */
 	struct vmapp_bridge *bridge;
 	char name[64];
 	int status;
@@ -101,6 +105,17 @@ static void dispatch_listen(void *data)
 	} peer;
 	socklen_t len = sizeof(peer);
 	int fd = accept4(a->listen_fd, &peer.sa, &len, SOCK_CLOEXEC | SOCK_NONBLOCK);
+	if (fd < 0 && (errno == EMFILE || errno == ENFILE) && a->reserve_fd >= 0) {
+		/* Out of fds: take the connection off the queue and drop it,
+		 * or the listening socket stays readable for ever. */
+		close(a->reserve_fd);
+		fd = accept4(a->listen_fd, NULL, NULL, SOCK_CLOEXEC);
+		if (fd >= 0)
+			close(fd);
+		a->reserve_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+		fprintf(stderr, "%s: refused a connection: out of file descriptors\n", a->name);
+		return;
+	}
 	if (fd < 0)
 		return;
 	if (a->options->address.kind == VMAPP_ADDRESS_VSOCK && a->options->has_cid &&
@@ -125,6 +140,17 @@ int vmapp_accept_run(const struct vmapp_accept_options *options)
 	char upstream[PATH_MAX], where[160];
 	struct acceptor a = { .options = options, .listen_fd = -1 };
 	int r;
+
+	/* A peer gone mid-write must cost a channel, not the proxy. */
+	signal(SIGPIPE, SIG_IGN);
+	/* Every pool and pipe of a VM is an fd here: the soft limit goes up
+	 * to the hard one (the bridge budgets within it). */
+	struct rlimit rl;
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max > 65536 ? 65536 : rl.rlim_max;
+		setrlimit(RLIMIT_NOFILE, &rl);
+	}
+	a.reserve_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
 
 	snprintf(a.name, sizeof(a.name), "vmapp-proxy[%s]", options->label);
 	vmapp_address_format(&options->address, where, sizeof(where));
@@ -185,6 +211,8 @@ int vmapp_accept_run(const struct vmapp_accept_options *options)
 		vmapp_bridge_destroy(a.bridge);
 	}
 	vmapp_relay_destroy(a.relay);
+	if (a.reserve_fd >= 0)
+		close(a.reserve_fd);
 	if (a.listen_fd >= 0) {
 		close(a.listen_fd);
 		if (options->address.kind == VMAPP_ADDRESS_UNIX)

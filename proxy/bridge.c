@@ -6,6 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -87,6 +89,7 @@ struct vmapp_bridge_channel {
 	bool active;
 	struct vmapp_side wl;
 	uint32_t unconsumed; /* WAYLAND bytes delivered to wl.out, credit not yet returned */
+	bool saw_error; /* host: a wl_display.error went to the guest */
 	bool credit_due;
 	/* Outgoing, in order. */
 	struct op *ops;
@@ -117,6 +120,11 @@ struct vmapp_bridge {
 	struct vmapp_buf in, out;
 	uint32_t stream_events;
 	bool closed, error, peer_eof;
+	bool stream_not_socket;
+	/* Frames dropped on channels that are not open, for the log. */
+	uint64_t dropped;
+	/* Host: fds held for the guest (pools, pipes), against fd_budget. */
+	uint32_t fds_held, fd_budget;
 	struct vmapp_bridge_channel **channels; /* [n_channels + 1] once ready */
 	uint32_t n_channels;
 	uint32_t n_open;
@@ -169,10 +177,23 @@ static void stream_fail(struct vmapp_bridge *b, enum vmapp_transport_rule rule)
 	b->error = true;
 }
 
+/* A socket is written with MSG_NOSIGNAL (a peer that went away must not
+ * kill us with SIGPIPE); a serial port, which is no socket, with write(). */
+static ssize_t stream_write(struct vmapp_bridge *b, const void *data, size_t len)
+{
+	if (!b->stream_not_socket) {
+		ssize_t n = send(b->stream_fd, data, len, MSG_NOSIGNAL | MSG_DONTWAIT);
+		if (n >= 0 || errno != ENOTSOCK)
+			return n;
+		b->stream_not_socket = true;
+	}
+	return write(b->stream_fd, data, len);
+}
+
 static void stream_flush(struct vmapp_bridge *b)
 {
 	while (vmapp_buf_size(&b->out) > 0) {
-		ssize_t n = write(b->stream_fd, vmapp_buf_head(&b->out), vmapp_buf_size(&b->out));
+		ssize_t n = stream_write(b, vmapp_buf_head(&b->out), vmapp_buf_size(&b->out));
 		if (n < 0) {
 			if (errno == EAGAIN || errno == EINTR)
 				return;
@@ -197,8 +218,10 @@ static void pipe_free(struct vmapp_bridge_channel *ch, struct pipe *p)
 		pp = &(*pp)->next;
 	if (*pp)
 		*pp = p->next;
-	if (p->fd >= 0)
+	if (p->fd >= 0) {
 		close(p->fd); /* leaves the epoll set with it */
+		ch->bridge->fds_held--;
+	}
 	p->fd = -1;
 	vmapp_buf_finish(&p->pending);
 	p->next = ch->bridge->dead_pipes;
@@ -222,6 +245,7 @@ static struct pipe *pipe_add(struct vmapp_bridge_channel *ch, uint32_t ref, int 
 		close(fd);
 		return NULL;
 	}
+	b->fds_held++;
 	p->ch = ch;
 	p->ref = ref;
 	p->fd = fd;
@@ -231,6 +255,7 @@ static struct pipe *pipe_add(struct vmapp_bridge_channel *ch, uint32_t ref, int 
 	p->source.data = p;
 	fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
 	if (epoll_set(b, EPOLL_CTL_ADD, fd, 0, &p->source) < 0) {
+		b->fds_held--;
 		close(fd);
 		free(p);
 		return NULL;
@@ -273,6 +298,7 @@ static void channel_free_local(struct vmapp_bridge_channel *ch)
 	free(ch->contents);
 	for (uint32_t i = 0; i < ch->n_pools; i++)
 		vmapp_mirror_pool_finish(&ch->pools[i].pool);
+	b->fds_held -= ch->n_pools;
 	free(ch->pools);
 	b->channels[ch->id] = NULL;
 	ch->pipes = (struct pipe *)b->dead_channels; /* reused as the link */
@@ -303,6 +329,22 @@ static void channel_close(struct vmapp_bridge_channel *ch, uint32_t reason, cons
 		bridge_log(b, "channel %u: %s", id, why);
 	channel_free_local(ch);
 	vmapp_transport_send_close(&b->state, &b->out, id, reason);
+}
+
+/* The channel's Wayland side went away.  The guest's client leaving is an
+ * orderly CLOSE; on the host, the relay ends a channel only when the
+ * client broke a rule (a wl_display.error went first) or lost the
+ * compositor. */
+static void channel_gone(struct vmapp_bridge_channel *ch)
+{
+	if (is_guest(ch->bridge))
+		channel_close(ch, VMAPP_TRANSPORT_REASON_NORMAL, "client gone");
+	else if (ch->saw_error)
+		channel_close(ch, VMAPP_TRANSPORT_REASON_WAYLAND,
+			      "the client was cut off (wl_display.error)");
+	else
+		channel_close(ch, VMAPP_TRANSPORT_REASON_INTERNAL,
+			      "the compositor connection ended");
 }
 
 static struct vmapp_bridge_channel *channel_new(struct vmapp_bridge *b, uint32_t id, int wl_fd)
@@ -492,6 +534,12 @@ static int host_take_messages(struct vmapp_bridge_channel *ch)
 			break;
 		if (rule != VMAPP_RULE_OK)
 			return -EPROTO;
+		/* wl_display.error: the validator or the compositor cut the
+		 * client off; the CLOSE that follows says so. */
+		if (vmapp_wire_u32(vmapp_buf_head(&s->in)) == 1 &&
+		    (vmapp_wire_u32(vmapp_buf_head(&s->in) + 4) & 0xffff) ==
+			    VMAPP_EVT_WL_DISPLAY_ERROR)
+			ch->saw_error = true;
 		uint32_t refs[VMAPP_TRANSPORT_MAX_FDS];
 		uint32_t n_refs = 0;
 		if (s->in_fds.n > 0) {
@@ -727,6 +775,8 @@ static int fd_for_ref(struct vmapp_bridge_channel *ch, uint32_t ref)
 	}
 	case VMAPP_TRANSPORT_REF_PIPE: {
 		int ends[2];
+		if (ch->bridge->fds_held >= ch->bridge->fd_budget)
+			return -EMFILE;
 		if (pipe2(ends, O_CLOEXEC) < 0)
 			return -errno;
 		/* we_write: this side sends PIPE_DATA, so it reads what the
@@ -802,12 +852,15 @@ static int deliver_shm(struct vmapp_bridge_channel *ch, const struct vmapp_trans
 			ch->pools = pools;
 			ch->cap_pools = cap;
 		}
+		if (ch->bridge->fds_held >= ch->bridge->fd_budget)
+			return -EMFILE;
 		hp = &ch->pools[ch->n_pools];
 		hp->ref = f->shm.ref;
 		r = vmapp_mirror_pool_create(f->shm.size, &hp->pool);
 		if (r < 0)
 			return r;
 		ch->n_pools++;
+		ch->bridge->fds_held++;
 		return 0;
 	case VMAPP_TRANSPORT_SHM_RESIZE:
 		hp = host_pool_find(ch, f->shm.ref);
@@ -825,6 +878,7 @@ static int deliver_shm(struct vmapp_bridge_channel *ch, const struct vmapp_trans
 			return -ENOENT;
 		vmapp_mirror_pool_finish(&hp->pool);
 		*hp = ch->pools[--ch->n_pools];
+		ch->bridge->fds_held--;
 		return 0;
 	}
 	return -EINVAL;
@@ -966,9 +1020,10 @@ static void deliver(struct vmapp_bridge *b, const struct vmapp_transport_frame *
 	}
 	if (r < 0) {
 		char why[128];
-		snprintf(why, sizeof(why), "%s: %s", vmapp_transport_kind_name(f->kind),
-			 strerror(-r));
-		channel_close(ch, VMAPP_TRANSPORT_REASON_INTERNAL, why);
+		snprintf(why, sizeof(why), "%s: %s", kind_name(f->kind),
+			 r == -EMFILE ? "over the fds a VM may hold" : strerror(-r));
+		channel_close(ch, r == -EMFILE ? VMAPP_TRANSPORT_REASON_LIMIT
+					       : VMAPP_TRANSPORT_REASON_INTERNAL, why);
 	}
 }
 
@@ -1004,10 +1059,15 @@ static void stream_receive(struct vmapp_bridge *b)
 			deliver(b, &f);
 			break;
 		case VMAPP_TRANSPORT_DROP:
-			if (rule != VMAPP_TRANSPORT_RULE_OK && b->config.verbose)
+			/* Logged, but a peer that keeps at it can not flood the
+			 * log: the first 16, then one in 1024. */
+			if (rule != VMAPP_TRANSPORT_RULE_OK &&
+			    (b->config.verbose || b->dropped < 16 || b->dropped % 1024 == 0))
 				bridge_log(b, "channel %u: %s dropped: %s", f.channel,
 					   kind_name(f.kind),
 					   vmapp_transport_rule_name(rule));
+			if (rule != VMAPP_TRANSPORT_RULE_OK)
+				b->dropped++;
 			if (f.channel && f.channel <= b->n_channels)
 				vmapp_transport_send_credit(&b->state, &b->out, f.channel);
 			break;
@@ -1033,8 +1093,9 @@ static void stream_receive(struct vmapp_bridge *b)
 
 static void stream_read(struct vmapp_bridge *b)
 {
-	/* At most one whole frame is buffered beyond what is handled. */
-	for (int i = 0; i < 16 && !b->closed; i++) {
+	/* At most one whole frame is buffered beyond what is handled, and
+	 * nothing is read while the peer does not read our answers. */
+	for (int i = 0; i < 16 && !b->closed && !stream_full(b); i++) {
 		uint8_t *p = vmapp_buf_reserve(&b->in, STREAM_READ);
 		if (!p) {
 			stream_fail(b, VMAPP_TRANSPORT_RULE_NO_MEMORY);
@@ -1050,8 +1111,13 @@ static void stream_read(struct vmapp_bridge *b)
 			return;
 		}
 		if (n == 0) {
-			if (b->config.verbose || b->n_open > 0 || vmapp_buf_size(&b->in) > 0)
+			if (vmapp_buf_size(&b->in) > 0) {
+				/* Cut off inside a frame: not an orderly end. */
+				bridge_log(b, "the stream ended inside a frame");
+				b->error = true;
+			} else if (b->config.verbose || b->n_open > 0) {
 				bridge_log(b, "the peer closed the stream");
+			}
 			b->closed = true;
 			b->peer_eof = true;
 			return;
@@ -1144,7 +1210,7 @@ static void wayland_ready(struct vmapp_bridge *b, struct vmapp_bridge_channel *c
 	}
 	if (events & EPOLLOUT) {
 		if (vmapp_side_flush(&ch->wl) < 0) {
-			channel_close(ch, VMAPP_TRANSPORT_REASON_NORMAL, "client gone");
+			channel_gone(ch);
 			return;
 		}
 	}
@@ -1167,7 +1233,7 @@ static void channel_update(struct vmapp_bridge *b, struct vmapp_bridge_channel *
 		return;
 	}
 	if (vmapp_side_flush(&ch->wl) < 0) {
-		channel_close(ch, VMAPP_TRANSPORT_REASON_NORMAL, "client gone");
+		channel_gone(ch);
 		return;
 	}
 	if (!vmapp_side_pending(&ch->wl) && ch->unconsumed > 0) {
@@ -1182,7 +1248,7 @@ static void channel_update(struct vmapp_bridge *b, struct vmapp_bridge_channel *
 	 * it is left to send, the channel is over. */
 	if (ch->wl.eof && vmapp_buf_size(&ch->wl.in) < 8 && ch->head_op == ch->n_ops &&
 	    ch->seg_len == 0) {
-		channel_close(ch, VMAPP_TRANSPORT_REASON_NORMAL, "client gone");
+		channel_gone(ch);
 		return;
 	}
 	bool want_read = queued_bytes(ch) + ch->seg_len < QUEUE_BYTES_MAX && !stream_full(b);
@@ -1229,7 +1295,8 @@ void vmapp_bridge_dispatch(struct vmapp_bridge *b)
 			channel_update(b, b->channels[id]);
 	stream_flush(b);
 	if (!b->closed) {
-		uint32_t want = EPOLLIN | (vmapp_buf_size(&b->out) > 0 ? EPOLLOUT : 0);
+		uint32_t want = (stream_full(b) ? 0 : EPOLLIN) |
+				(vmapp_buf_size(&b->out) > 0 ? EPOLLOUT : 0);
 		if (want != b->stream_events &&
 		    epoll_set(b, EPOLL_CTL_MOD, b->stream_fd, want, &b->stream_source) == 0)
 			b->stream_events = want;
@@ -1246,6 +1313,12 @@ struct vmapp_bridge *vmapp_bridge_create(const struct vmapp_bridge_config *confi
 	}
 	b->config = *config;
 	b->stream_fd = stream_fd;
+	/* Pools and pipes held for the guest may fill the fd table but for a
+	 * reserve for the compositor connections and the relay. */
+	struct rlimit rl;
+	b->fd_budget = getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur > 512
+			       ? (uint32_t)(rl.rlim_cur > 65536 ? 65536 : rl.rlim_cur) - 384
+			       : 128;
 	b->stream_source.kind = SOURCE_STREAM;
 	b->stream_source.data = b;
 	b->epoll_fd = epoll_create1(EPOLL_CLOEXEC);

@@ -38,7 +38,11 @@ static int spawn_command(char *const *command, const char *display, const sigset
 
 	posix_spawnattr_init(&attr);
 	posix_spawnattr_setsigmask(&attr, mask);
-	posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK);
+	sigset_t pipe_signal;
+	sigemptyset(&pipe_signal);
+	sigaddset(&pipe_signal, SIGPIPE);
+	posix_spawnattr_setsigdefault(&attr, &pipe_signal);
+	posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
 	r = posix_spawnp(ret_pid, command[0], NULL, &attr, command, environ);
 	posix_spawnattr_destroy(&attr);
 	return -r;

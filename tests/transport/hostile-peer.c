@@ -1504,9 +1504,9 @@ static const struct scenario scenarios[] = {
 	  attack_close_not_open, NULL, "channel 7: CLOSE dropped: channel-not-open" },
 	/* the stream itself */
 	{ "cut-mid-frame", COST_CUT, "-", 0, 0,
-	  attack_cut_mid_frame, NULL, "the peer closed the stream" },
+	  attack_cut_mid_frame, NULL, "the stream ended inside a frame" },
 	{ "cut-mid-header", COST_CUT, "-", 0, 0,
-	  attack_cut_mid_header, NULL, "the peer closed the stream" },
+	  attack_cut_mid_header, NULL, "the stream ended inside a frame" },
 	{ "unread-answers", COST_BOUNDED, "-", 0, 0,
 	  NULL, NULL, "" },
 	{ "guest-error", COST_PEER_ERROR, "-", 0, 0,
