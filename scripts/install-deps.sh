@@ -9,6 +9,8 @@ build=(
 )
 run=(
 	foot
+	# the VMs: QEMU, disk images, virtiofs shares
+	qemu-system-x86 qemu-utils
 )
 tests=(
 	# compositors and apps
