@@ -496,3 +496,264 @@ check_global_blocked() {
 		fail "binding $iface through the proxy: no 'wl_registry.bind@ID: rule' line on the proxy's stderr"
 	log "$iface: offered by the compositor, hidden by the proxy, bind by name refused: $(grep -Eo 'wl_registry\.bind@[0-9]+: [a-z0-9-]+' "$T/bind-proxied-$tag.err" | head -n 1)"
 }
+
+# --- the split path: vmapp-agent and vmapp-proxy --accept ---------------
+#
+# The "guest" is another set of processes on this machine: the agent and
+# its apps get a runtime directory of their own ($GUEST_RUNTIME, not the
+# host's) and no WAYLAND_DISPLAY or SWAYSOCK, so that the only way from a
+# guest app to the compositor is the agent's socket, the stream, and the
+# proxy.
+
+# Find the agent (and the proxy: the two go together).
+find_agent() {
+	find_proxy
+	AGENT=${VMAPP_AGENT:-$LIB_DIR/../../build/agent/vmapp-agent}
+	[[ -x $AGENT ]] || skip "no agent binary at $AGENT (set VMAPP_AGENT)"
+	GUEST_RUNTIME=$T/guest
+	[[ -d $GUEST_RUNTIME ]] || mkdir -m 700 "$GUEST_RUNTIME" || hard_error "mkdir $GUEST_RUNTIME"
+	# GUEST CMD...: run CMD (with spawn or run) as a guest process.
+	GUEST=(env -u WAYLAND_DISPLAY -u WAYLAND_SOCKET -u SWAYSOCK
+		XDG_RUNTIME_DIR="$GUEST_RUNTIME")
+}
+
+# Bugs of the split path that the tests get past, to test the rest, and
+# then fail for: agent_bug logs one; agent_bugs_fail, called before
+# pass, fails the test if there was any.
+AGENT_BUGS=()
+AGENT_OPTS=()
+agent_bug() {
+	log "BUG: $*"
+	AGENT_BUGS+=("$*")
+}
+agent_bugs_fail() {
+	# A sanitizer build's report, even one that did not end the process.
+	local f
+	for f in "$T"/*.err; do
+		if grep -Eq 'runtime error:|ERROR: (Address|Leak|Undefined)Sanitizer' "$f"; then
+			agent_bug "a sanitizer report in ${f##*/}: $(grep -Em1 'runtime error:|Sanitizer' "$f")"
+		fi
+	done
+	((${#AGENT_BUGS[@]} == 0)) && return 0
+	local b
+	for b in "${AGENT_BUGS[@]}"; do
+		log "BUG: $b"
+	done
+	fail "${#AGENT_BUGS[@]} bug(s) of the agent+proxy path, above"
+}
+
+# start_accept LABEL [POLICY]: the host half, `vmapp-proxy --accept
+# unix:SOCK --label LABEL -v` on the compositor of WAYLAND_DISPLAY,
+# spawned as $ACCEPT_NAME ("accept", then "accept-2"... if it has to be
+# started again); its socket is $ACCEPT_SOCK. Returns once it listens.
+ACCEPT_STARTS=0
+start_accept() {
+	ACCEPT_LABEL=$1
+	ACCEPT_POLICY=${2:-}
+	ACCEPT_STARTS=$((ACCEPT_STARTS + 1))
+	ACCEPT_NAME=accept
+	((ACCEPT_STARTS > 1)) && ACCEPT_NAME=accept-$ACCEPT_STARTS
+	ACCEPT_SOCK=$T/$ACCEPT_NAME.sock
+	AGENT_STREAMS=0
+	local args=(--accept "unix:$ACCEPT_SOCK" --label "$ACCEPT_LABEL" -v)
+	[[ -n $ACCEPT_POLICY ]] && args+=(--policy "$ACCEPT_POLICY")
+	spawn "$ACCEPT_NAME" "$PROXY" "${args[@]}"
+	if ! wait_until "$WAIT" test -S "$ACCEPT_SOCK"; then
+		alive "${PIDS[$ACCEPT_NAME]}" ||
+			fail "vmapp-proxy --accept exited at start: $(cat "$T/$ACCEPT_NAME.err")"
+		fail "vmapp-proxy --accept never listened on $ACCEPT_SOCK"
+	fi
+}
+
+# accept_pid: the pid of the host half now serving.
+accept_pid() {
+	printf '%s\n' "${PIDS[$ACCEPT_NAME]}"
+}
+
+# accept_check: the host half must outlive every agent stream. If it died,
+# that is a bug: it is recorded with its exit status, and a new one is
+# started so that the test can go on.
+accept_check() {
+	local pid=${PIDS[$ACCEPT_NAME]} rc
+	alive "$pid" && return 0
+	wait "$pid"
+	rc=$?
+	unset "PIDS[$ACCEPT_NAME]"
+	local why="exit status $rc"
+	# Seen once: stream_flush write()ing the CLOSE that answered the
+	# agent's last CLOSE to a stream the agent had closed.
+	((rc == 141)) && why="killed by SIGPIPE (status 141): it wrote to the agent's stream, or a pipe, after the other end was closed"
+	agent_bug "vmapp-proxy --accept died after agent stream $AGENT_STREAMS ended instead of waiting for the next one: $why; last log line: $(tail -n 1 "$T/$ACCEPT_NAME.err")"
+	start_accept "$ACCEPT_LABEL" "$ACCEPT_POLICY"
+}
+
+# stop_accept: SIGTERM to the host half, which must exit with 0 and take
+# its socket with it.
+stop_accept() {
+	accept_check
+	local rc
+	kill -TERM "${PIDS[$ACCEPT_NAME]}"
+	wait_exit "$ACCEPT_NAME" 10
+	rc=$?
+	[[ $rc == 0 ]] || fail "vmapp-proxy --accept exited with $rc on SIGTERM, not 0"
+	[[ ! -e $ACCEPT_SOCK ]] || fail "vmapp-proxy --accept left its socket $ACCEPT_SOCK behind"
+}
+
+# streams_ended: how many agent streams the host half has seen end (its -v log).
+streams_ended() {
+	local n
+	n=$(grep -c "the agent's stream ended" "$T/$ACCEPT_NAME.err" 2>/dev/null)
+	printf '%d\n' "${n:-0}"
+}
+agent_streams_idle() {
+	(($(streams_ended) >= AGENT_STREAMS)) || ! alive "${PIDS[$ACCEPT_NAME]}"
+}
+
+# spawn_agent NAME COMMAND...: the guest half, spawned as NAME: vmapp-agent
+# on the proxy's socket serving $GUEST_RUNTIME/vmapp-NAME, running COMMAND
+# there. It first waits for the previous agent's stream to end at the
+# proxy, which serves one stream at a time, and returns once the agent has
+# started COMMAND (after its handshake with the proxy). AGENT_OPTS, an
+# array, holds more options for the agent (--shm-diff MODE...).
+#
+# An agent that connected but never starts COMMAND hangs in its handshake
+# (as it once did when vmapp_agent_run asked vmapp_bridge_ready only after
+# an epoll_wait returned, and the first vmapp_bridge_dispatch had already
+# read the proxy's HELLO). That is recorded as a bug, and the agent is
+# woken with a SIGCHLD (its signalfd ends the epoll_wait; there is nothing
+# to reap) so that the rest of the test still runs.
+spawn_agent() {
+	local name=$1
+	shift
+	wait_until "$WAIT" agent_streams_idle ||
+		fail "the proxy still serves the previous agent's stream ($(streams_ended) of $AGENT_STREAMS ended)"
+	accept_check
+	AGENT_STREAMS=$((AGENT_STREAMS + 1))
+	rm -f "$T/$name.started"
+	# shellcheck disable=SC2016 # for the inner shell
+	spawn "$name" "${GUEST[@]}" "$AGENT" "${AGENT_OPTS[@]}" --connect "unix:$ACCEPT_SOCK" --socket "vmapp-$name" -v \
+		-- sh -c ': >"$0" && exec "$@"' "$T/$name.started" "$@"
+	wait_until 3 test -e "$T/$name.started" && return 0
+	alive "${PIDS[$name]}" ||
+		fail "vmapp-agent $name exited before it ran its command: $(tail -n 3 "$T/$name.err")"
+	grep -q '^vmapp-agent: connected to' "$T/$name.err" ||
+		fail "vmapp-agent $name never connected to the proxy: $(tail -n 3 "$T/$name.err")"
+	agent_bug "vmapp-agent $name connected but did not start its command within 3 s: it hangs in the handshake with the proxy (woken with SIGCHLD to go on)"
+	kill -CHLD "${PIDS[$name]}"
+	wait_until "$WAIT" test -e "$T/$name.started" ||
+		fail "vmapp-agent $name never started its command, even after a SIGCHLD"
+}
+
+# agent_errors NAME: the lines of agent NAME's log that say it cut a
+# client off (a channel closed for anything but the client leaving).
+agent_errors() {
+	grep -E '^vmapp-agent: (channel [0-9]+: |a client refused)' "$T/$1.err" 2>/dev/null |
+		grep -v ': client gone$'
+}
+
+# run_agent NAME SECONDS COMMAND...: spawn_agent and wait for its end;
+# returns the agent's status (COMMAND's, passed on), 124 on the timeout.
+run_agent() {
+	local name=$1 secs=$2
+	shift 2
+	spawn_agent "$name" "$@"
+	wait_exit "$name" "$secs"
+}
+
+# --- comparing screenshots -----------------------------------------------
+
+# stable_screenshot FILE [MAX_BG_FRACTION]: a screenshot of a screen that
+# holds still: taken again until two in a row, 0.3 s apart, are the same
+# bytes and less than MAX_BG_FRACTION (default 0.9) of it is background.
+# 1 if that does not happen within $WAIT seconds.
+stable_screenshot() {
+	local file=$1 max=${2:-0.9} prev=$T/shots/stable-prev.img
+	local deadline=$((SECONDS + WAIT))
+	rm -f "$prev"
+	while ((SECONDS < deadline)); do
+		if screenshot "$file"; then
+			if [[ -f $prev ]] && cmp -s "$file" "$prev" &&
+				lt "$(bg_fraction "$file")" "$max"; then
+				return 0
+			fi
+			cp "$file" "$prev"
+		fi
+		sleep 0.3
+	done
+	return 1
+}
+
+# shot_diff A B [DIFF_IMAGE]: compare what two screenshots show besides the
+# background: the bounding box of the pixels that are not background in
+# each, and the pixels within them. Prints one line:
+#   "DIFFERING NEAR TOTAL AX,AY,AW,AH BX,BY,BW,BH"
+# DIFFERING counts the pixels of the box that differ (every pixel of the
+# larger box when the sizes differ), NEAR those of them that differ by at
+# most 1 in each channel, TOTAL the pixels of the box. With DIFF_IMAGE,
+# writes a PPM of the box with the differing pixels in white (grey when
+# near). The boxes are compared rather than whole screens because a
+# floating window may land at another place each time (weston places new
+# windows at random); on a tiling sway both boxes are the whole output.
+shot_diff() {
+	PYTHONDONTWRITEBYTECODE=1 python3 - "$LIB_DIR" "$BG_COLOUR" "$@" <<-'PY'
+		import sys
+		sys.path.insert(0, sys.argv[1])
+		import imgstat
+
+		bg = bytes.fromhex(sys.argv[2])
+
+		def load(path):
+		    with open(path, 'rb') as f:
+		        data = f.read()
+		    if data[:2] == b'P6':
+		        w, h, _, px = imgstat.read_ppm(data)
+		    else:
+		        w, h, _, px = imgstat.read_png(data)
+		    return w, h, px
+
+		def box(w, h, px):
+		    rows = [y for y in range(h)
+		            if px[y * w * 3:(y + 1) * w * 3] != bg * w]
+		    if not rows:
+		        return 0, 0, 0, 0
+		    cols = set()
+		    for y in range(rows[0], rows[-1] + 1):
+		        line = px[y * w * 3:(y + 1) * w * 3]
+		        for x in range(w):
+		            if line[x * 3:x * 3 + 3] != bg:
+		                cols.add(x)
+		    x0, x1 = min(cols), max(cols)
+		    return x0, rows[0], x1 - x0 + 1, rows[-1] - rows[0] + 1
+
+		(wa, ha, pa), (wb, hb, pb) = load(sys.argv[3]), load(sys.argv[4])
+		ba, bb = box(wa, ha, pa), box(wb, hb, pb)
+		bw, bh = ba[2], ba[3]
+		near = 0
+		if (bw, bh) != (bb[2], bb[3]):
+		    differing = max(bw * bh, bb[2] * bb[3])
+		    diff = None
+		else:
+		    differing = 0
+		    diff = bytearray(bw * bh * 3)
+		    for y in range(bh):
+		        oa = ((ba[1] + y) * wa + ba[0]) * 3
+		        ob = ((bb[1] + y) * wb + bb[0]) * 3
+		        la, lb = pa[oa:oa + bw * 3], pb[ob:ob + bw * 3]
+		        if la == lb:
+		            continue
+		        for x in range(bw):
+		            ca, cb = la[x * 3:x * 3 + 3], lb[x * 3:x * 3 + 3]
+		            if ca != cb:
+		                differing += 1
+		                mark = b'\xff\xff\xff'
+		                if all(abs(p - q) <= 1 for p, q in zip(ca, cb)):
+		                    near += 1
+		                    mark = b'\x80\x80\x80'
+		                diff[(y * bw + x) * 3:(y * bw + x) * 3 + 3] = mark
+		if len(sys.argv) > 5 and diff is not None:
+		    with open(sys.argv[5], 'wb') as f:
+		        f.write(b'P6\n%d %d\n255\n' % (bw, bh) + bytes(diff))
+		print('%d %d %d %s %s' % (differing, near, max(bw * bh, bb[2] * bb[3]),
+		                       ','.join(map(str, ba)), ','.join(map(str, bb))))
+	PY
+}
