@@ -635,9 +635,14 @@ static int channel_drain(struct vmapp_bridge_channel *ch)
 	struct vmapp_bridge *b = ch->bridge;
 	struct vmapp_transport_state *st = &b->state;
 
-	if (ch->head_op == ch->n_ops && ch->seg_len > 0 && segment_end(ch) < 0)
-		return -ENOMEM;
-	while (ch->head_op < ch->n_ops && !stream_full(b)) {
+	while (!stream_full(b)) {
+		/* The messages gathered since the last op go last. */
+		if (ch->head_op == ch->n_ops) {
+			if (ch->seg_len == 0)
+				break;
+			if (segment_end(ch) < 0)
+				return -ENOMEM;
+		}
 		struct op *op = &ch->ops[ch->head_op];
 		uint32_t room = vmapp_transport_send_room(st, ch->id);
 		int r = 0;
@@ -749,13 +754,28 @@ static void content_remove(struct vmapp_bridge_channel *ch, struct content *c)
 	*c = ch->contents[--ch->n_contents];
 }
 
+/* A complete content becomes a sealed memfd, passed once. */
+static int content_fd(struct vmapp_bridge_channel *ch, uint32_t ref)
+{
+	struct content *c = content_find(ch, ref);
+	if (!c)
+		return -ENOENT;
+	int fd = vmapp_mirror_fd_from_content("vmapp-content", vmapp_buf_head(&c->data),
+					      vmapp_buf_size(&c->data));
+	content_remove(ch, c);
+	return fd;
+}
+
 /* The fd a ref of the peer stands for in a WAYLAND frame, made here. */
 static int fd_for_ref(struct vmapp_bridge_channel *ch, uint32_t ref)
 {
 	const struct vmapp_transport_ref *info =
 		vmapp_transport_ref_get(&ch->bridge->state, ch->id, ref);
-	if (!info)
-		return -ENOENT;
+	if (!info) {
+		/* The codec forgets a content as the frame that passes it
+		 * arrives: what is left of it is ours. */
+		return content_fd(ch, ref);
+	}
 	switch (info->type) {
 	case VMAPP_TRANSPORT_REF_SHM: {
 		struct host_pool *hp = host_pool_find(ch, ref);
@@ -764,15 +784,8 @@ static int fd_for_ref(struct vmapp_bridge_channel *ch, uint32_t ref)
 		int fd = fcntl(hp->pool.fd, F_DUPFD_CLOEXEC, 3);
 		return fd < 0 ? -errno : fd;
 	}
-	case VMAPP_TRANSPORT_REF_CONTENT: {
-		struct content *c = content_find(ch, ref);
-		if (!c)
-			return -ENOENT;
-		int fd = vmapp_mirror_fd_from_content("vmapp-content", vmapp_buf_head(&c->data),
-						      vmapp_buf_size(&c->data));
-		content_remove(ch, c);
-		return fd;
-	}
+	case VMAPP_TRANSPORT_REF_CONTENT:
+		return content_fd(ch, ref);
 	case VMAPP_TRANSPORT_REF_PIPE: {
 		int ends[2];
 		if (ch->bridge->fds_held >= ch->bridge->fd_budget)
