@@ -533,6 +533,9 @@ BRIDGE_MAX_PAYLOAD = 16384
 # guest writes, the pipe the host writes.
 HOST_KEYMAP, HOST_PIPE_GUEST_WRITES, HOST_PIPE_HOST_WRITES = (
     0x80000000, 0x80000001, 0x80000002)
+# The keymap's FD_CONTENT frames with a guest credit of 8192: what a guest
+# that does not answer returns so that the pipes after it come.
+KEYMAP_CREDITS = (8192, 8192, 3676)
 PIPE_FROM_CREATOR, PIPE_TO_CREATOR = 0, 1
 
 
@@ -718,19 +721,22 @@ def bridge_seeds():
         hello(),
         t_open(1),
         wayland(1, message(1, Op.DISPLAY_SYNC, u32(G['callback']))),
+    ]
+    host_pipes_data = [
         pipe_data(1, HOST_PIPE_GUEST_WRITES, b'text from the guest'),
         pipe_data(1, HOST_PIPE_GUEST_WRITES, pixels(1000, 5)),
         pipe_end(1, HOST_PIPE_GUEST_WRITES),
     ]
-    s['host-pipes'] = bridge(EVENTS, host_pipes + [
+    keymap_credits = [credit(1, n) for n in KEYMAP_CREDITS]
+    s['host-pipes'] = bridge(EVENTS, host_pipes + keymap_credits + host_pipes_data + [
         pipe_cancel(1, HOST_PIPE_HOST_WRITES),
         credit(1, 64),
         t_close(1),
-    ], (FRAME, FRAME, FRAME, 5, 129, FRAME))
-    s['host-pipes-answered'] = bridge(ANSWER | EVENTS, host_pipes + [t_close(1)])
-    s['host-pipes-no-answer'] = bridge(EVENTS, [
-        hello(),
-        t_open(1),
+    ], (FRAME, FRAME, FRAME, FRAME, FRAME, FRAME, 5, 129, FRAME))
+    s['host-pipes-answered'] = bridge(ANSWER | EVENTS,
+        host_pipes + host_pipes_data + [t_close(1)])
+    s['host-pipes-stalled'] = bridge(EVENTS, host_pipes + host_pipes_data)
+    s['host-pipes-no-answer'] = bridge(EVENTS, [hello(), t_open(1)] + keymap_credits + [
         pipe_data(1, HOST_PIPE_GUEST_WRITES, b'x' * 64),
         credit(1, 40),
     ])
@@ -765,6 +771,11 @@ def bridge_seeds():
             pipe_open(1, 3, PIPE_TO_CREATOR),
             wayland(1, message(G['offer'], Op.DATA_OFFER_RECEIVE, string('text/plain')),
                     refs=[3])] + client_end(1))
+    # Writes that meet a reader gone: the guest writes into a pipe whose
+    # read end the relay closed, and the bridge answers a bad frame on a
+    # stream the guest closed (EPIPE, SIGPIPE ignored as vmapp-proxy does).
+    s['pipe-reader-gone'] = bridge(ANSWER | DROP_PIPES, whole)
+    s['stream-peer-gone'] = bridge(CLOSE_STREAM, [hello(), t_open(1), frame(0, K.OPEN)])
     s['relay-drops-client'] = bridge(ANSWER,
         [hello()] + client_start(1) + [wayland(1, message(1, 2))] + client_draw(1))
 
@@ -779,6 +790,13 @@ def bridge_seeds():
     s['credit-small-window'] = bridge(ANSWER | EVENTS,
         [hello(credit=8192, max_payload=8192)] + client_start(1) +
         [wayland(1, message(1, Op.DISPLAY_GET_REGISTRY, u32(20 + i))) for i in range(40)])
+
+    # The relay's answers outgrow the credit of a guest that returns none:
+    # WAYLAND frames wait for the CREDIT that comes last.
+    s['credit-stall'] = bridge(0,
+        [hello(credit=8192), t_open(1)] +
+        [wayland(1, message(1, Op.DISPLAY_GET_REGISTRY, u32(20 + i))) for i in range(80)] +
+        [credit(1, 4096), credit(1, 4096)])
 
     # Refs: unknown, wrong type, over the limit, destroyed then named, the
     # host's range, a pool past the connection's shm limit.
