@@ -1047,6 +1047,13 @@ static void stream_receive(struct vmapp_bridge *b)
 		enum vmapp_transport_rule rule = vmapp_transport_peek(vmapp_buf_head(&b->in),
 								      vmapp_buf_size(&b->in),
 								      &frame_size);
+		if (rule == VMAPP_TRANSPORT_RULE_FRAME_TRUNCATED &&
+		    vmapp_transport_le32(vmapp_buf_head(&b->in) + 8) > b->state.limits.max_payload) {
+			/* Over what we announced: refused from its header,
+			 * before a byte of its payload is buffered. */
+			stream_fail(b, VMAPP_TRANSPORT_RULE_FRAME_TOO_LARGE);
+			return;
+		}
 		if (rule == VMAPP_TRANSPORT_RULE_HEADER_TRUNCATED ||
 		    rule == VMAPP_TRANSPORT_RULE_FRAME_TRUNCATED)
 			return;
