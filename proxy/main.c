@@ -30,7 +30,7 @@ static void usage(FILE *f)
 		"  --listen PATH     serve a socket at PATH until SIGTERM or SIGINT\n"
 		"  --accept TRANSPORT  serve a VM's vmapp-agent: unix:PATH, vsock:PORT or\n"
 		"                    serial:PATH (QEMU's virtio-serial chardev socket)\n"
-		"  --cid CID         with vsock: accept only this guest CID\n"
+		"  --cid CID         with vsock (required): the only guest CID accepted\n"
 		"  --once            with --accept: exit when the agent's stream ends\n"
 		"  -v, --verbose     log connections too\n"
 		"  -h, --help        show this help\n"
@@ -117,6 +117,11 @@ int main(int argc, char *argv[])
 			}
 			accept_options.has_cid = true;
 			accept_options.cid = (uint32_t)v;
+		}
+		if (accept_options.address.kind == VMAPP_ADDRESS_VSOCK && !cid) {
+			fprintf(stderr, "vmapp-proxy: --accept vsock:PORT needs the guest's CID "
+					"(--cid CID): only that guest may connect\n");
+			return 2;
 		}
 		if (optind < argc || options.listen_path) {
 			fprintf(stderr, "vmapp-proxy: --accept takes no COMMAND and no --listen\n");

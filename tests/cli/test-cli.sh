@@ -52,6 +52,7 @@ check "accept: empty path" 2 "the path is missing" -- "$PROXY" --accept unix:
 check "accept: vsock port" 2 "a bad port" -- "$PROXY" --accept vsock:port
 check "accept: CID in the address" 2 "--cid" -- "$PROXY" --accept vsock:3:1234
 check "accept: bad --cid" 2 "bad --cid" -- "$PROXY" --accept vsock:1234 --cid 2
+check "accept: vsock without --cid" 2 "needs the guest's CID" -- "$PROXY" --accept vsock:1234
 check "accept: no command" 2 "no COMMAND" -- "$PROXY" --accept unix:$T/a.sock -- true
 check "accept and local" 2 "--local or --accept" -- "$PROXY" --local --accept unix:$T/a.sock
 check "--once without --accept" 2 "go with --accept" -- "$PROXY" --local --once -- true
