@@ -1236,6 +1236,21 @@ static void wayland_ready(struct vmapp_bridge *b, struct vmapp_bridge_channel *c
 	}
 }
 
+/*
+ * Credit goes back in batches: a CREDIT per message would cost the peer a
+ * wakeup each time.  Held back is at most a quarter of the window, and
+ * never so much that the peer could not send its largest frame.
+ */
+static uint32_t credit_threshold(const struct vmapp_bridge *b)
+{
+	uint32_t window = b->state.limits.initial_credit;
+	uint32_t largest = b->state.limits.max_payload;
+	uint32_t t = window / 4;
+	if (window - t < largest)
+		t = window > largest ? window - largest : 1;
+	return t ? t : 1;
+}
+
 /* Everything a channel does after its fds or the stream moved. */
 static void channel_update(struct vmapp_bridge *b, struct vmapp_bridge_channel *ch)
 {
@@ -1260,7 +1275,7 @@ static void channel_update(struct vmapp_bridge *b, struct vmapp_bridge_channel *
 		channel_credit(ch, ch->unconsumed);
 		ch->unconsumed = 0;
 	}
-	if (ch->credit_due) {
+	if (ch->credit_due && b->state.channels[ch->id].due >= credit_threshold(b)) {
 		vmapp_transport_send_credit(&b->state, &b->out, ch->id);
 		ch->credit_due = false;
 	}
