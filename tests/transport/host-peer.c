@@ -1,0 +1,156 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * host-peer SOCKET: the host's end of the control channel, for testing
+ * vmapp-agent's RUN, EXIT and LIST_APPS before vmapp-proxy sends them.  It
+ * listens on SOCKET, takes one agent, and checks on the receiving side:
+ * a RUN's exit status, its environment (the strings sent and
+ * WAYLAND_DISPLAY), a command that does not exist (127), one killed by a
+ * signal (-15), and the application list (APPS) against what the test
+ * put in the agent's XDG_DATA_DIRS.  Exit 0 when every answer is right.
+ */
+#include <errno.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "bridge.h"
+#include "unix.h"
+
+#define N_RUNS 4
+
+struct expect {
+	const char *what;
+	const char *argv[4];
+	const char *env[2];
+	int32_t status;
+	bool done;
+};
+
+static struct expect runs[N_RUNS] = {
+	{ "exit status", { "sh", "-c", "exit 3", NULL }, { NULL }, 3, false },
+	{ "environment", { "sh", "-c",
+			   "test \"$VMAPP_T\" = 'a b=c' && test -S \"$WAYLAND_DISPLAY\" && "
+			   "test -z \"${WAYLAND_SOCKET:-}\"", NULL },
+	  { "VMAPP_T=a b=c", NULL }, 0, false },
+	{ "command not found", { "no-such-command-here", NULL }, { NULL }, 127, false },
+	{ "killed by a signal", { "sh", "-c", "kill -TERM $$", NULL }, { NULL }, -15, false },
+};
+
+static int failures;
+static bool apps_done;
+static const char *want_apps; /* "id1,id2": the ids APPS must hold, in order */
+
+static void control(void *data, struct vmapp_bridge *bridge,
+		    const struct vmapp_transport_frame *f)
+{
+	if (f->kind == VMAPP_TRANSPORT_EXIT) {
+		uint32_t i = f->exit.run_id - 1;
+		if (i >= N_RUNS || runs[i].done) {
+			printf("FAIL an EXIT for run %u, which was not asked\n", f->exit.run_id);
+			failures++;
+			return;
+		}
+		runs[i].done = true;
+		if (f->exit.status != runs[i].status) {
+			printf("FAIL %s: status %d, want %d\n", runs[i].what, f->exit.status,
+			       runs[i].status);
+			failures++;
+		} else {
+			printf("ok %s: status %d\n", runs[i].what, f->exit.status);
+		}
+	} else if (f->kind == VMAPP_TRANSPORT_APPS) {
+		char got[4096] = "";
+		const char *s = f->apps.strings;
+		for (uint32_t i = 0; i < f->apps.count; i++) {
+			const char *id = s, *name = id + strlen(id) + 1,
+				   *exec = name + strlen(name) + 1;
+			printf("app %s name '%s' exec '%s'\n", id, name, exec);
+			if (*got)
+				strncat(got, ",", sizeof(got) - strlen(got) - 1);
+			strncat(got, id, sizeof(got) - strlen(got) - 1);
+			s = exec + strlen(exec) + 1;
+		}
+		apps_done = true;
+		if (strcmp(got, want_apps)) {
+			printf("FAIL APPS: '%s', want '%s'\n", got, want_apps);
+			failures++;
+		} else {
+			printf("ok APPS: %s\n", got);
+		}
+	}
+}
+
+static bool all_done(void)
+{
+	for (int i = 0; i < N_RUNS; i++)
+		if (!runs[i].done)
+			return false;
+	return apps_done;
+}
+
+int main(int argc, char *argv[])
+{
+	if (argc != 3) {
+		fprintf(stderr, "usage: host-peer SOCKET ID,ID...\n");
+		return 2;
+	}
+	want_apps = argv[2];
+	int listen_fd = vmapp_unix_listen(argv[1]);
+	if (listen_fd < 0) {
+		fprintf(stderr, "host-peer: listen %s: %s\n", argv[1], strerror(-listen_fd));
+		return 2;
+	}
+	struct pollfd pfd = { .fd = listen_fd, .events = POLLIN };
+	if (poll(&pfd, 1, 20000) != 1) {
+		fprintf(stderr, "host-peer: no agent came\n");
+		return 1;
+	}
+	int fd = accept4(listen_fd, NULL, NULL, SOCK_CLOEXEC);
+	if (fd < 0)
+		return 2;
+	struct vmapp_bridge_config config = {
+		.role = VMAPP_TRANSPORT_HOST,
+		.name = "host-peer",
+		.control = control,
+	};
+	struct vmapp_bridge *b = vmapp_bridge_create(&config, fd);
+	if (!b)
+		return 2;
+	bool sent = false;
+	for (int rounds = 0; rounds < 2000 && !all_done(); rounds++) {
+		struct pollfd p = { .fd = vmapp_bridge_fd(b), .events = POLLIN };
+		poll(&p, 1, 10);
+		vmapp_bridge_dispatch(b);
+		if (vmapp_bridge_closed(b, NULL)) {
+			printf("FAIL the agent closed the stream\n");
+			failures++;
+			break;
+		}
+		if (!sent && vmapp_bridge_ready(b)) {
+			for (uint32_t i = 0; i < N_RUNS; i++) {
+				uint32_t argc_i = 0, envc = 0;
+				while (runs[i].argv[argc_i])
+					argc_i++;
+				while (runs[i].env[envc])
+					envc++;
+				if (vmapp_bridge_send_run(b, i + 1, runs[i].argv, argc_i, runs[i].env,
+							  envc) < 0)
+					failures++;
+			}
+			if (vmapp_bridge_send_list_apps(b) < 0)
+				failures++;
+			sent = true;
+		}
+	}
+	if (!all_done()) {
+		printf("FAIL not every RUN and LIST_APPS was answered\n");
+		failures++;
+	}
+	vmapp_bridge_destroy(b);
+	close(listen_fd);
+	unlink(argv[1]);
+	return failures ? 1 : 0;
+}
