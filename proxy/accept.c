@@ -26,7 +26,42 @@ struct acceptor {
 	struct vmapp_bridge *bridge;
 	char name[64];
 	int status;
+	bool run_sent, run_done;
 };
+
+#define RUN_ID 1
+
+/* The command's EXIT ends the proxy, with the command's status. */
+static void control(void *data, struct vmapp_bridge *bridge,
+		    const struct vmapp_transport_frame *frame)
+{
+	struct acceptor *a = data;
+	if (frame->kind != VMAPP_TRANSPORT_EXIT || frame->exit.run_id != RUN_ID)
+		return;
+	a->run_done = true;
+	a->status = frame->exit.status >= 0 ? frame->exit.status : 128 - frame->exit.status;
+	if (a->options->verbose)
+		fprintf(stderr, "%s: %s exited %d in the guest\n", a->name,
+			a->options->command[0], frame->exit.status);
+	vmapp_relay_stop(a->relay);
+}
+
+/* Once the handshake is done: the command goes to the agent. */
+static void send_command(struct acceptor *a)
+{
+	char *const *argv = a->options->command;
+	uint32_t argc = 0;
+	while (argv[argc])
+		argc++;
+	int r = vmapp_bridge_send_run(a->bridge, RUN_ID, (const char *const *)argv, argc, NULL, 0);
+	a->run_sent = true;
+	if (r < 0) {
+		fprintf(stderr, "%s: can not ask the guest to run %s: %s\n", a->name, argv[0],
+			r == -EMSGSIZE ? "the command line is too long" : strerror(-r));
+		a->status = VMAPP_EXIT_FAILURE;
+		vmapp_relay_stop(a->relay);
+	}
+}
 
 /* A channel opened: its Wayland side is one end of a socket pair whose
  * other end the relay serves as a client. */
@@ -56,6 +91,13 @@ static void end_stream(struct acceptor *a)
 		fprintf(stderr, "%s: the agent's stream ended%s\n", a->name,
 			error ? " in an error" : "");
 	a->status = error ? 1 : 0;
+	if (a->options->command && !a->run_done) {
+		fprintf(stderr, "%s: the agent's stream ended before %s did\n", a->name,
+			a->options->command[0]);
+		a->status = VMAPP_EXIT_FAILURE;
+		vmapp_relay_stop(a->relay);
+		return;
+	}
 	/* A serial port is the VM's for its whole life: when its stream
 	 * ends, so does the VM. */
 	if (a->options->once || a->options->address.kind == VMAPP_ADDRESS_SERIAL)
@@ -66,8 +108,12 @@ static void dispatch_bridge(void *data)
 {
 	struct acceptor *a = data;
 	vmapp_bridge_dispatch(a->bridge);
-	if (vmapp_bridge_closed(a->bridge, NULL))
+	if (vmapp_bridge_closed(a->bridge, NULL)) {
 		end_stream(a);
+		return;
+	}
+	if (a->options->command && !a->run_sent && vmapp_bridge_ready(a->bridge))
+		send_command(a);
 }
 
 static int start_stream(struct acceptor *a, int fd)
@@ -77,6 +123,7 @@ static int start_stream(struct acceptor *a, int fd)
 		.name = a->name,
 		.verbose = a->options->verbose,
 		.open_channel = open_channel,
+		.control = control,
 		.data = a,
 	};
 	a->bridge = vmapp_bridge_create(&config, fd);
@@ -90,8 +137,8 @@ static int start_stream(struct acceptor *a, int fd)
 	}
 	if (a->options->verbose)
 		fprintf(stderr, "%s: an agent connected\n", a->name);
-	/* HELLO goes out at once. */
-	vmapp_bridge_dispatch(a->bridge);
+	/* HELLO goes out at once, and the agent's may be here already. */
+	dispatch_bridge(a);
 	return 0;
 }
 
@@ -204,6 +251,8 @@ int vmapp_accept_run(const struct vmapp_accept_options *options)
 		if (options->verbose)
 			fprintf(stderr, "%s: waiting for the agent on %s\n", a.name, where);
 	}
+	if (options->command)
+		a.status = VMAPP_EXIT_FAILURE; /* unless its EXIT comes */
 	if (r == 0)
 		r = vmapp_relay_run(a.relay);
 	if (a.bridge) {

@@ -20,11 +20,16 @@ struct vmapp_accept_options {
 	const char *label;
 	const struct vmapp_policy *policy;
 	bool once; /* exit when the first stream ends */
+	/* When set: run it in the guest (RUN) once the agent is there, exit
+	 * with its status when it ends. */
+	char *const *command;
 	bool verbose;
 };
 
 /* Serves until SIGTERM or SIGINT (0), or with `once` until the stream ends
- * (0, or 1 when it ended in an error); 125 when it can not start. */
+ * (0, or 1 when it ended in an error); with a command, until the command
+ * ends (its status: 0..255, 128 + the signal that killed it), or 125 when
+ * the stream or the proxy ends first; 125 when it can not start. */
 int vmapp_accept_run(const struct vmapp_accept_options *options);
 
 #endif

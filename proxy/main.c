@@ -17,7 +17,7 @@ static void usage(FILE *f)
 	fprintf(f,
 		"Usage: vmapp-proxy --local [OPTIONS] -- COMMAND [ARGS...]\n"
 		"       vmapp-proxy --local [OPTIONS] --listen PATH\n"
-		"       vmapp-proxy --accept TRANSPORT [OPTIONS]\n"
+		"       vmapp-proxy --accept TRANSPORT [OPTIONS] [-- COMMAND [ARGS...]]\n"
 		"\n"
 		"A validating Wayland proxy: every message between the app and the\n"
 		"compositor in WAYLAND_DISPLAY is checked against the protocol tables\n"
@@ -39,7 +39,8 @@ static void usage(FILE *f)
 		"With COMMAND, it runs COMMAND on a private socket and exits with its\n"
 		"status; 125 when the proxy itself fails, 126/127 when COMMAND can not\n"
 		"run.  With --accept, it serves one agent stream at a time until SIGTERM\n"
-		"or SIGINT.  See vmapp-proxy(1), vmapp-allowlist(5), vmapp-transport(7).\n");
+		"or SIGINT; with a COMMAND too, it has the agent run COMMAND in the guest\n"
+		"and exits with its status.  See vmapp-proxy(1), vmapp-allowlist(5), vmapp-transport(7).\n");
 }
 
 int main(int argc, char *argv[])
@@ -123,10 +124,12 @@ int main(int argc, char *argv[])
 					"(--cid CID): only that guest may connect\n");
 			return 2;
 		}
-		if (optind < argc || options.listen_path) {
-			fprintf(stderr, "vmapp-proxy: --accept takes no COMMAND and no --listen\n");
+		if (options.listen_path) {
+			fprintf(stderr, "vmapp-proxy: --accept takes no --listen\n");
 			return 2;
 		}
+		if (optind < argc)
+			accept_options.command = argv + optind;
 	} else if (cid || accept_options.once) {
 		fprintf(stderr, "vmapp-proxy: --cid and --once go with --accept\n");
 		return 2;

@@ -53,7 +53,7 @@ check "accept: vsock port" 2 "a bad port" -- "$PROXY" --accept vsock:port
 check "accept: CID in the address" 2 "--cid" -- "$PROXY" --accept vsock:3:1234
 check "accept: bad --cid" 2 "bad --cid" -- "$PROXY" --accept vsock:1234 --cid 2
 check "accept: vsock without --cid" 2 "needs the guest's CID" -- "$PROXY" --accept vsock:1234
-check "accept: no command" 2 "no COMMAND" -- "$PROXY" --accept unix:$T/a.sock -- true
+check "accept and --listen" 2 "takes no --listen" -- "$PROXY" --accept unix:$T/a.sock --listen $T/b.sock
 check "accept and local" 2 "--local or --accept" -- "$PROXY" --local --accept unix:$T/a.sock
 check "--once without --accept" 2 "go with --accept" -- "$PROXY" --local --once -- true
 check "accept: no compositor" 125 "can not reach the compositor" -- \
@@ -108,6 +108,33 @@ check "agent: the command sees the socket" 0 "" -- \
 	"$AGENT" --connect unix:$T/cli.sock --socket wl-cli -- sh -c '[ "$WAYLAND_DISPLAY" = "$XDG_RUNTIME_DIR/wl-cli" ]'
 kill -TERM "$accept_pid"
 wait "$accept_pid"
+rc=$?
+# --accept with a command: the agent (serving, no command of its own) runs
+# it in the "guest", and the command's status is the proxy's.
+accept_run() { # WANT_STATUS COMMAND...
+	local want=$1
+	shift
+	"$PROXY" --accept unix:$T/run.sock --label cli -- "$@" >"$T/run.out" 2>"$T/run.err" &
+	local proxy_pid=$!
+	wait_until "$WAIT" test -S "$T/run.sock"
+	"$AGENT" --connect unix:$T/run.sock --socket wl-run >"$T/agent-run.out" 2>"$T/agent-run.err" &
+	local agent_pid=$!
+	wait "$proxy_pid"
+	local got=$?
+	wait "$agent_pid"
+	local agent_rc=$?
+	if [[ $got == "$want" && $agent_rc == 0 ]]; then
+		log "ok --accept -- $*: status $got, the agent ended in order"
+	else
+		log "FAIL --accept -- $*: status $got (want $want), agent $agent_rc: $(cat "$T/run.err" "$T/agent-run.err")"
+		errors=$((errors + 1))
+	fi
+}
+accept_run 5 sh -c 'exit 5'
+accept_run 127 no-such-command-here
+accept_run 143 sh -c 'kill -TERM $$'
+accept_run 0 sh -c '[ -S "$WAYLAND_DISPLAY" ]'
+(exit $rc)
 rc=$?
 if [[ $rc == 0 && ! -e $T/cli.sock ]]; then
 	log "ok --accept: SIGTERM exits 0 and removes the socket"
