@@ -23,7 +23,7 @@
  * sent, so that a client without credit is held back, not buffered. */
 #define QUEUE_BYTES_MAX (1024u * 1024u)
 /* The stream's output is not fed more while this much waits. */
-#define STREAM_OUT_MAX (4u * 1024u * 1024u)
+#define STREAM_OUT_MAX (1024u * 1024u)
 /* A chunk read from a local pipe at once. */
 #define PIPE_CHUNK 65536u
 /* The largest fd content (a keymap) the host reads from the compositor. */
