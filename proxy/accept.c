@@ -201,19 +201,8 @@ int vmapp_accept_run(const struct vmapp_accept_options *options)
 
 	snprintf(a.name, sizeof(a.name), "vmapp-proxy[%s]", options->label);
 	vmapp_address_format(&options->address, where, sizeof(where));
-	r = vmapp_compositor_path(upstream, sizeof(upstream));
-	if (r < 0) {
-		fprintf(stderr, "vmapp-proxy: can not find the compositor's socket: %s\n",
-			r == -ENOENT ? "XDG_RUNTIME_DIR is not set" : strerror(-r));
+	if (vmapp_compositor_find(upstream, sizeof(upstream)) < 0)
 		return VMAPP_EXIT_FAILURE;
-	}
-	int probe = vmapp_unix_connect(upstream);
-	if (probe < 0) {
-		fprintf(stderr, "vmapp-proxy: can not reach the compositor at %s: %s\n", upstream,
-			strerror(-probe));
-		return VMAPP_EXIT_FAILURE;
-	}
-	close(probe);
 
 	struct vmapp_relay_options relay_options = {
 		.upstream_path = upstream,

@@ -15,16 +15,6 @@
 
 extern char **environ;
 
-/* Fails early, with the reason, rather than on every client later. */
-static int compositor_reachable(const char *path)
-{
-	int fd = vmapp_unix_connect(path);
-	if (fd < 0)
-		return fd;
-	close(fd);
-	return 0;
-}
-
 static int spawn_command(char *const *command, const char *display, const sigset_t *mask,
 			 pid_t *ret_pid)
 {
@@ -53,18 +43,8 @@ int vmapp_local_run(const struct vmapp_local_options *options)
 	char upstream[PATH_MAX], listen_path[PATH_MAX], display[64];
 	int r;
 
-	r = vmapp_compositor_path(upstream, sizeof(upstream));
-	if (r < 0) {
-		fprintf(stderr, "vmapp-proxy: can not find the compositor's socket: %s\n",
-			r == -ENOENT ? "XDG_RUNTIME_DIR is not set" : strerror(-r));
+	if (vmapp_compositor_find(upstream, sizeof(upstream)) < 0)
 		return VMAPP_EXIT_FAILURE;
-	}
-	r = compositor_reachable(upstream);
-	if (r < 0) {
-		fprintf(stderr, "vmapp-proxy: can not reach the compositor at %s: %s\n", upstream,
-			strerror(-r));
-		return VMAPP_EXIT_FAILURE;
-	}
 
 	if (options->listen_path) {
 		if ((size_t)snprintf(listen_path, sizeof(listen_path), "%s",

@@ -83,3 +83,21 @@ int vmapp_compositor_path(char *buf, size_t size)
 		return -ENAMETOOLONG;
 	return 0;
 }
+
+int vmapp_compositor_find(char *buf, size_t size)
+{
+	int r = vmapp_compositor_path(buf, size);
+	if (r < 0) {
+		fprintf(stderr, "vmapp-proxy: can not find the compositor's socket: %s\n",
+			r == -ENOENT ? "XDG_RUNTIME_DIR is not set" : strerror(-r));
+		return r;
+	}
+	int fd = vmapp_unix_connect(buf);
+	if (fd < 0) {
+		fprintf(stderr, "vmapp-proxy: can not reach the compositor at %s: %s\n", buf,
+			strerror(-fd));
+		return fd;
+	}
+	close(fd);
+	return 0;
+}

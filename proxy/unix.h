@@ -17,4 +17,9 @@ int vmapp_unix_listen(const char *path);
  * -ENOENT when a name needs XDG_RUNTIME_DIR and it is not set. */
 int vmapp_compositor_path(char *buf, size_t size);
 
+/* vmapp_compositor_path, and a connection tried once, so that a proxy
+ * fails at start with the reason rather than on every client later.  Says
+ * what went wrong on stderr; 0 or -errno. */
+int vmapp_compositor_find(char *buf, size_t size);
+
 #endif

@@ -67,6 +67,7 @@
 #include <unistd.h>
 
 #include "transport.h"
+#include "unix.h"
 #include "vmapp-tables.h"
 
 #define MAX_CH 64
@@ -520,23 +521,6 @@ static void flush(struct peer *p)
 			     vmapp_buf_size(&p->out));
 }
 
-static int connect_unix(const char *path)
-{
-	struct sockaddr_un addr = { .sun_family = AF_UNIX };
-	if (strlen(path) >= sizeof(addr.sun_path))
-		return -ENAMETOOLONG;
-	memcpy(addr.sun_path, path, strlen(path) + 1);
-	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (fd < 0)
-		return -errno;
-	if (connect(fd, (struct sockaddr *)&addr, sizeof(addr)) < 0) {
-		int r = -errno;
-		close(fd);
-		return r;
-	}
-	return fd;
-}
-
 /*
  * Connects and waits for the host's HELLO, which it sends at once.  A
  * connection closed before a single byte is the proxy refusing a second
@@ -550,7 +534,7 @@ static void peer_connect(struct peer *p, const char *path,
 {
 	int64_t give_up = now_ms() + CONNECT_RETRY_MS;
 	for (int attempt = 1;; attempt++) {
-		int fd = connect_unix(path);
+		int fd = vmapp_unix_connect(path);
 		if (fd < 0)
 			fail("can not connect to %s: %s", path, strerror(-fd));
 		p->fd = fd;
@@ -736,7 +720,7 @@ static uint32_t hidden_global_name(void)
 		snprintf(path, sizeof(path), "%s/%s", runtime, display);
 	else
 		return 0;
-	int fd = connect_unix(path);
+	int fd = vmapp_unix_connect(path);
 	if (fd < 0)
 		return 0;
 	struct wl_msgs m = { 0 };
