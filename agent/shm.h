@@ -63,7 +63,7 @@ struct vmapp_span;
 
 struct vmapp_shm_tracker {
 	enum vmapp_shm_diff diff;
-	uint32_t next_ref; /* refs handed out: 1, 2, ... (the guest's range) */
+	uint32_t next_ref; /* the next pool ref to hand out: 1, 2, ... (the guest's range) */
 	struct vmapp_shm_pool *pools;       /* implementation's own lists */
 	struct vmapp_shm_buffer *buffers;
 	struct vmapp_shm_surface *surfaces;
