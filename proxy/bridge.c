@@ -1,5 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 #include <errno.h>
+#include <setjmp.h>
+#include <signal.h>
 #include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -347,6 +349,8 @@ static void channel_gone(struct vmapp_bridge_channel *ch)
 			      "the compositor connection ended");
 }
 
+static void catch_sigbus(void);
+
 static struct vmapp_bridge_channel *channel_new(struct vmapp_bridge *b, uint32_t id, int wl_fd)
 {
 	struct vmapp_bridge_channel *ch = calloc(1, sizeof(*ch));
@@ -360,6 +364,7 @@ static struct vmapp_bridge_channel *channel_new(struct vmapp_bridge *b, uint32_t
 	fcntl(wl_fd, F_SETFL, fcntl(wl_fd, F_GETFL) | O_NONBLOCK);
 	vmapp_side_init(&ch->wl, wl_fd, SOURCE_WAYLAND, ch);
 	if (is_guest(b)) {
+		catch_sigbus();
 		vmapp_objmap_init(&ch->objects, 1u << 20);
 		if (vmapp_objmap_insert(&ch->objects, 1, &vmapp_iface_wl_display, 1) < 0)
 			goto fail;
@@ -628,6 +633,57 @@ static bool stream_full(const struct vmapp_bridge *b)
 	return vmapp_buf_size(&b->out) >= STREAM_OUT_MAX;
 }
 
+/*
+ * The guest's client may shrink its pool's file between the size check and
+ * the copy; the copy would then raise SIGBUS.  That costs the client its
+ * channel, not the agent every client's (as wl_shm_buffer_begin_access
+ * does for a compositor).
+ */
+static sigjmp_buf *volatile sigbus_jump;
+
+static void on_sigbus(int sig, siginfo_t *info, void *context)
+{
+	if (sigbus_jump)
+		siglongjmp(*sigbus_jump, 1);
+	/* Not ours: die as SIGBUS would have. */
+	signal(SIGBUS, SIG_DFL);
+	raise(SIGBUS);
+}
+
+static void catch_sigbus(void)
+{
+	static bool installed;
+	if (installed)
+		return;
+	struct sigaction sa = { .sa_sigaction = on_sigbus, .sa_flags = SA_SIGINFO };
+	sigemptyset(&sa.sa_mask);
+	installed = sigaction(SIGBUS, &sa, NULL) == 0;
+}
+
+/* One SHM_UPDATE frame of the op's next `chunk` bytes, read from the
+ * client's pool; -EFAULT when they are gone. */
+static int send_update(struct vmapp_bridge *b, struct vmapp_bridge_channel *ch,
+		       const struct op *op, uint32_t chunk)
+{
+	sigjmp_buf jump;
+	/* The frame is appended only once its bytes are copied: a jump out
+	 * of the copy leaves the buffer and the accounts as they were. */
+	if (sigsetjmp(jump, 1)) {
+		sigbus_jump = NULL;
+		return -EFAULT;
+	}
+	sigbus_jump = &jump;
+	const uint8_t *data = b->config.guest->data(ch->shm, op->ref, op->offset, chunk);
+	if (!data) {
+		sigbus_jump = NULL;
+		return -EFAULT;
+	}
+	int r = vmapp_transport_send_shm_update(&b->state, &b->out, ch->id, op->ref, op->offset,
+						data, chunk);
+	sigbus_jump = NULL;
+	return r;
+}
+
 /* Sends queued ops as far as credit and the stream allow.  -errno costs
  * the channel. */
 static int channel_drain(struct vmapp_bridge_channel *ch)
@@ -687,12 +743,7 @@ static int channel_drain(struct vmapp_bridge_channel *ch)
 			uint64_t chunk = room - SHM_UPDATE_FIXED;
 			if (chunk > op->size)
 				chunk = op->size;
-			const uint8_t *data = b->config.guest->data(ch->shm, op->ref, op->offset,
-								    chunk);
-			if (!data)
-				return -EFAULT;
-			r = vmapp_transport_send_shm_update(st, &b->out, ch->id, op->ref,
-							    op->offset, data, (uint32_t)chunk);
+			r = send_update(b, ch, op, (uint32_t)chunk);
 			if (r < 0)
 				return r;
 			op->offset += chunk;
