@@ -154,6 +154,19 @@ delta() {
 		END { printf "%.2f %.2f\n", dt / tck / n * 1e6, ds / n / 1e3 }' "$1" "$2"
 }
 
+# tree_pids PID...: the PIDs and all their descendants.
+tree_pids() {
+	ps -e -o pid=,ppid= | awk -v roots="$*" '
+		{ parent[$1] = $2 }
+		END {
+			n = split(roots, r, " ")
+			for (i = 1; i <= n; i++) want[r[i]] = 1
+			for (p in parent)
+				for (a = p; a != "" && a != 0 && a != 1; a = parent[a])
+					if (a in want) { print p; break }
+		}'
+}
+
 declare -A R
 add() { R[$1]="${R[$1]:-} $2"; }
 
@@ -218,18 +231,18 @@ run_one() {
 	local nodisp=bench-no-such-display
 	case $path in
 	direct)
-		WAYLAND_DISPLAY=$SWAY_DISPLAY "${cmd[@]}" >"$out" 2>>"$log" &
+		WAYLAND_DISPLAY=$SWAY_DISPLAY "${cmd[@]}" >"$out" 2>>"$log" {mfd}>&- {gfd}>&- &
 		JOB=$!
 		;;
 	vmapp)
 		rm -f "$WORK/vm.sock"
 		WAYLAND_DISPLAY=$SWAY_DISPLAY "$PROXY" --accept "unix:$WORK/vm.sock" --label bench \
-			>>"$log" 2>&1 &
+			>>"$log" 2>&1 {mfd}>&- {gfd}>&- &
 		host=$!
 		BG_PIDS=("$host")
 		wait_for "$WORK/vm.sock" || { stop_bg; exec {mfd}>&- {gfd}>&-; return 1; }
 		WAYLAND_DISPLAY=$nodisp "$AGENT" --connect "unix:$WORK/vm.sock" --socket wl-bench \
-			-- "${cmd[@]}" >"$out" 2>>"$log" &
+			-- "${cmd[@]}" >"$out" 2>>"$log" {mfd}>&- {gfd}>&- &
 		JOB=$!
 		guest=$JOB
 		kick_agent
@@ -239,12 +252,12 @@ run_one() {
 		if [ "$path" = wp-lz4 ]; then comp=lz4; fi
 		rm -f "$WORK/wp.sock"
 		WAYLAND_DISPLAY=$SWAY_DISPLAY waypipe -n --compress "$comp" -s "$WORK/wp.sock" client \
-			>>"$log" 2>&1 &
+			>>"$log" 2>&1 {mfd}>&- {gfd}>&- &
 		host=$!
 		BG_PIDS=("$host")
 		wait_for "$WORK/wp.sock" || { stop_bg; exec {mfd}>&- {gfd}>&-; return 1; }
 		WAYLAND_DISPLAY=$nodisp waypipe -n --compress "$comp" -s "$WORK/wp.sock" server \
-			-- "${cmd[@]}" >"$out" 2>>"$log" &
+			-- "${cmd[@]}" >"$out" 2>>"$log" {mfd}>&- {gfd}>&- &
 		JOB=$!
 		guest=$JOB
 		;;
@@ -252,6 +265,7 @@ run_one() {
 	roots=("sway=$SWAY_PID" "guest=$guest" "host=$host")
 
 	local ok=1 m
+	rm -f "$WORK/s0" "$WORK/s1"
 	CLIENT_PID=
 	if m=$(read_mark "$mfd") && [ "${m%% *}" = start ]; then
 		CLIENT_PID=${m#* }
@@ -268,12 +282,19 @@ run_one() {
 	fi
 	local deadline=$((SECONDS + 30))
 	while kill -0 "$JOB" 2>/dev/null && [ $SECONDS -lt $deadline ]; do sleep 0.05; done
+	# What the run left behind goes too: the trees as they are now, and as
+	# they were at the start mark (a process whose parent went away is no
+	# longer in its tree).
+	local left p
+	left=$(tree_pids "$JOB" "${BG_PIDS[@]}")
+	if [ -n "$CLIENT_PID" ]; then left+=" $(awk '$1 != "sway" { print $2 }' "$WORK/s0")"; fi
 	kill "$JOB" 2>/dev/null || true
 	local status=0
 	wait "$JOB" 2>/dev/null || status=$?
 	JOB=
 	stop_bg
 	exec {mfd}>&- {gfd}>&-
+	for p in $left $CLIENT_PID; do kill "$p" 2>/dev/null || true; done
 	# Both marks came and the client printed its figures: the measured
 	# part is whole, even if the path then failed to end cleanly.
 	if [ $ok = 0 ] || ! grep -q '_per_\|_us ' "$out"; then
