@@ -776,19 +776,36 @@ static int parse_line(struct parser *p, struct vmapp_vmdef *def, char *s, size_t
 	return 0;
 }
 
-/* Checks of one key against another, once every line is read. */
-static int check_combination(struct parser *p, const struct vmapp_vmdef *def)
+/* What is wrong with one key against another, or NULL. */
+static const char *combination_error(const struct vmapp_vmdef *def)
 {
 	/* QEMU's wav backend only plays: a duplex codec on it gets an input
 	 * that can not be created ("Failed to create voice `adc'"). */
-	if (def->audio == VMAPP_AUDIO_DUPLEX && def->audio_backend == VMAPP_AUDIO_BACKEND_WAV) {
-		size_t a = p->key_line[KEY_AUDIO], b = p->key_line[KEY_AUDIO_BACKEND];
+	if (def->audio == VMAPP_AUDIO_DUPLEX && def->audio_backend == VMAPP_AUDIO_BACKEND_WAV)
+		return "audio duplex needs a backend that records; wav only plays "
+		       "(use playback, or audio_backend none)";
+	return NULL;
+}
 
-		p->line = a > b ? a : b;
-		return fail(p, "audio duplex needs a backend that records; wav only plays "
-			       "(use playback, or audio_backend none)");
-	}
-	return 0;
+int vmapp_vmdef_check(const struct vmapp_vmdef *def, char *ret_error, size_t error_size)
+{
+	const char *why = combination_error(def);
+
+	set_error(ret_error, error_size, "%s", why ? why : "");
+	return why ? -EINVAL : 0;
+}
+
+/* Checks of one key against another, once every line is read. */
+static int check_combination(struct parser *p, const struct vmapp_vmdef *def)
+{
+	const char *why = combination_error(def);
+	size_t a = p->key_line[KEY_AUDIO], b = p->key_line[KEY_AUDIO_BACKEND];
+
+	if (!why)
+		return 0;
+	/* The only rule is audio's: its error is on the later of the two. */
+	p->line = a > b ? a : b;
+	return fail(p, "%s", why);
 }
 
 int vmapp_vmdef_parse(const char *text, size_t len, const char *filename, const char *name,
@@ -873,22 +890,24 @@ out:
 	return r;
 }
 
-int vmapp_vmdef_load(const char *path, const char *name,
-		     char *ret_error, size_t error_size, struct vmapp_vmdef **ret_def)
+int vmapp_vmdef_read(const char *path, char **ret_text, size_t *ret_len,
+		     char *ret_error, size_t error_size)
 {
 	char *text = NULL;
 	size_t len = 0;
-	int fd, r;
+	int fd, r = 0;
 
-	*ret_def = NULL;
+	*ret_text = NULL;
+	*ret_len = 0;
 	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
 	if (fd < 0) {
 		r = -errno;
 		set_error(ret_error, error_size, "%s: %s", path, strerror(-r));
 		return r;
 	}
-	/* One byte more than allowed, to tell "too large" from "just fits". */
-	text = malloc(MAX_FILE_SIZE + 1);
+	/* One byte more than allowed, to tell "too large" from "just fits";
+	 * one more again for the NUL. */
+	text = malloc(MAX_FILE_SIZE + 2);
 	if (!text) {
 		close(fd);
 		set_error(ret_error, error_size, "%s: out of memory", path);
@@ -913,10 +932,29 @@ int vmapp_vmdef_load(const char *path, const char *name,
 		r = -EFBIG;
 		goto out;
 	}
-	r = vmapp_vmdef_parse(text, len, path, name, ret_error, error_size, ret_def);
+	text[len] = '\0';
+	*ret_text = text;
+	*ret_len = len;
+	text = NULL;
 out:
 	free(text);
 	close(fd);
+	return r;
+}
+
+int vmapp_vmdef_load(const char *path, const char *name,
+		     char *ret_error, size_t error_size, struct vmapp_vmdef **ret_def)
+{
+	char *text;
+	size_t len;
+	int r;
+
+	*ret_def = NULL;
+	r = vmapp_vmdef_read(path, &text, &len, ret_error, error_size);
+	if (r < 0)
+		return r;
+	r = vmapp_vmdef_parse(text, len, path, name, ret_error, error_size, ret_def);
+	free(text);
 	return r;
 }
 
@@ -1040,6 +1078,23 @@ static void clear_runtime(struct vmapp_vm_paths *paths)
 	paths->qmp_socket[0] = '\0';
 }
 
+int vmapp_vm_config_dir(const struct vmapp_env *env, char *buf, size_t size,
+			char *ret_error, size_t error_size)
+{
+	char base[VMAPP_VM_PATH_MAX];
+	int r;
+
+	r = base_dir(base, sizeof(base), env->xdg_config_home, env, ".config", "XDG_CONFIG_HOME",
+		     ret_error, error_size);
+	if (r < 0)
+		return r;
+	if (join(buf, size, "%s/vmapp", base) < 0) {
+		set_error(ret_error, error_size, "XDG_CONFIG_HOME is too long");
+		return -ENAMETOOLONG;
+	}
+	return 0;
+}
+
 int vmapp_vm_paths_init(struct vmapp_vm_paths *paths, const struct vmapp_env *env,
 			const char *name, char *ret_error, size_t error_size)
 {
@@ -1051,12 +1106,11 @@ int vmapp_vm_paths_init(struct vmapp_vm_paths *paths, const struct vmapp_env *en
 	if (r < 0)
 		return r;
 
-	r = base_dir(base, sizeof(base), env->xdg_config_home, env, ".config", "XDG_CONFIG_HOME",
-		     ret_error, error_size);
+	r = vmapp_vm_config_dir(env, paths->config_dir, sizeof(paths->config_dir), ret_error,
+				error_size);
 	if (r < 0)
 		return r;
-	if (join(paths->config_dir, sizeof(paths->config_dir), "%s/vmapp", base) < 0 ||
-	    join(paths->config_file, sizeof(paths->config_file), "%s/%s.vm", paths->config_dir,
+	if (join(paths->config_file, sizeof(paths->config_file), "%s/%s.vm", paths->config_dir,
 		 name) < 0)
 		goto too_long;
 
@@ -1169,19 +1223,13 @@ static int write_temporary(const char *path, const char *text, char *tmp, size_t
 	return r;
 }
 
-int vmapp_vmdef_write(const char *path, const struct vmapp_vmdef *def,
-		      char *ret_error, size_t error_size)
+int vmapp_vmdef_write_text(const char *path, const char *text,
+			   char *ret_error, size_t error_size)
 {
 	char tmp[VMAPP_VM_PATH_MAX + 8];
-	char *text = vmapp_vmdef_serialize(def);
 	int r;
 
-	if (!text) {
-		set_error(ret_error, error_size, "%s: out of memory", path);
-		return -ENOMEM;
-	}
 	r = write_temporary(path, text, tmp, sizeof(tmp));
-	free(text);
 	if (r == 0 && rename(tmp, path) < 0) {
 		r = -errno;
 		unlink(tmp);
@@ -1191,15 +1239,53 @@ int vmapp_vmdef_write(const char *path, const struct vmapp_vmdef *def,
 	return r;
 }
 
+int vmapp_vmdef_write(const char *path, const struct vmapp_vmdef *def,
+		      char *ret_error, size_t error_size)
+{
+	char *text = vmapp_vmdef_serialize(def);
+	int r;
+
+	if (!text) {
+		set_error(ret_error, error_size, "%s: out of memory", path);
+		return -ENOMEM;
+	}
+	r = vmapp_vmdef_write_text(path, text, ret_error, error_size);
+	free(text);
+	return r;
+}
+
 int vmapp_vm_create(const struct vmapp_vm_paths *paths, const char *name,
 		    char *ret_error, size_t error_size)
 {
-	char tmp[VMAPP_VM_PATH_MAX + 8];
 	struct vmapp_vmdef *def;
+	int r;
+
+	r = vmapp_vm_name_check(name, ret_error, error_size);
+	if (r < 0)
+		return r;
+	def = vmapp_vmdef_create(name);
+	if (!def) {
+		set_error(ret_error, error_size, "%s: out of memory", paths->config_file);
+		return -ENOMEM;
+	}
+	r = vmapp_vm_create_from(paths, def, ret_error, error_size);
+	vmapp_vmdef_destroy(def);
+	return r;
+}
+
+int vmapp_vm_create_from(const struct vmapp_vm_paths *paths, const struct vmapp_vmdef *def,
+			 char *ret_error, size_t error_size)
+{
+	char tmp[VMAPP_VM_PATH_MAX + 8];
+	const char *name = def->name;
 	char *text;
 	int r;
 
 	r = vmapp_vm_name_check(name, ret_error, error_size);
+	if (r < 0)
+		return r;
+	/* Written only when it reads back as the same definition. */
+	r = vmapp_vmdef_check(def, ret_error, error_size);
 	if (r < 0)
 		return r;
 	r = make_dirs(paths->config_dir, 0700);
@@ -1207,9 +1293,15 @@ int vmapp_vm_create(const struct vmapp_vm_paths *paths, const char *name,
 		set_error(ret_error, error_size, "%s: %s", paths->config_dir, strerror(-r));
 		return r;
 	}
-	def = vmapp_vmdef_create(name);
-	text = def ? vmapp_vmdef_serialize(def) : NULL;
-	vmapp_vmdef_destroy(def);
+	/* The common case of an existing VM, before a temporary file is
+	 * made: the folder is left as it was.  link() below is what makes
+	 * it certain. */
+	if (faccessat(AT_FDCWD, paths->config_file, F_OK, AT_SYMLINK_NOFOLLOW) == 0) {
+		set_error(ret_error, error_size, "VM '%s' already exists (%s)", name,
+			  paths->config_file);
+		return -EEXIST;
+	}
+	text = vmapp_vmdef_serialize(def);
 	if (!text) {
 		set_error(ret_error, error_size, "%s: out of memory", paths->config_file);
 		return -ENOMEM;

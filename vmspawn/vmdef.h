@@ -114,6 +114,20 @@ const char *const *vmapp_vmdef_keys(size_t *ret_n);
 int vmapp_vmdef_parse(const char *text, size_t len, const char *filename, const char *name,
 		      char *ret_error, size_t error_size, struct vmapp_vmdef **ret_def);
 
+/*
+ * Checks of one key against another, which the parser makes once a whole
+ * file is read (audio duplex with the wav backend): 0, or -EINVAL and the
+ * parser's message (no file or line).  For a definition changed by
+ * vmapp_vmdef_set() before it is written.
+ */
+int vmapp_vmdef_check(const struct vmapp_vmdef *def, char *ret_error, size_t error_size);
+
+/* The text of a definition file (at most 64 KiB), NUL-terminated, in
+ * *ret_text (caller frees) and its length in *ret_len.  0, or -errno and
+ * "FILE: reason" (-EFBIG when too large). */
+int vmapp_vmdef_read(const char *path, char **ret_text, size_t *ret_len,
+		     char *ret_error, size_t error_size);
+
 /* Reads and parses a file (at most 64 KiB); -errno and "FILE: reason" when
  * it can not be read. */
 int vmapp_vmdef_load(const char *path, const char *name,
@@ -179,6 +193,11 @@ struct vmapp_vm_paths {
 	char qmp_socket[VMAPP_SOCKET_PATH_MAX];             /* .../qmp.sock */
 };
 
+/* CONFIG/vmapp, the folder of every NAME.vm: 0, or -EINVAL or
+ * -ENAMETOOLONG with why, as vmapp_vm_paths_init(). */
+int vmapp_vm_config_dir(const struct vmapp_env *env, char *buf, size_t size,
+			char *ret_error, size_t error_size);
+
 /*
  * The paths of VM name.  0, or -EINVAL (bad name, no absolute home for a
  * default) or -ENAMETOOLONG, with why in ret_error.  A runtime directory
@@ -205,10 +224,19 @@ int vmapp_vm_image_dir(const struct vmapp_vmdef *def, const struct vmapp_vm_path
 int vmapp_vm_create(const struct vmapp_vm_paths *paths, const char *name,
 		    char *ret_error, size_t error_size);
 
+/* As vmapp_vm_create(), with def's settings (def->name is the paths' VM).
+ * -EINVAL when def fails vmapp_vmdef_check(). */
+int vmapp_vm_create_from(const struct vmapp_vm_paths *paths, const struct vmapp_vmdef *def,
+			 char *ret_error, size_t error_size);
+
 /* Writes def to path, replacing it atomically (temporary file, fsync,
  * rename).  0 or -errno with why in ret_error. */
 int vmapp_vmdef_write(const char *path, const struct vmapp_vmdef *def,
 		      char *ret_error, size_t error_size);
+
+/* The same for a file's text, as it is: the caller has parsed it. */
+int vmapp_vmdef_write_text(const char *path, const char *text,
+			   char *ret_error, size_t error_size);
 
 /*
  * The VMs defined in config_dir: the names of its NAME.vm files whose
