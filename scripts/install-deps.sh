@@ -11,6 +11,9 @@ run=(
 	foot
 	# the VMs: QEMU, disk images, virtiofs shares
 	qemu-system-x86 qemu-utils
+	# guest images (vmspawn/image/build-image.sh): the Debian tree, its
+	# ext4 root file system; uidmap for building as a user, not root
+	mmdebstrap e2fsprogs uidmap
 )
 tests=(
 	# compositors and apps

@@ -1,0 +1,251 @@
+#!/bin/bash
+# End to end with a real VM: a Debian 12 guest built by
+# vmspawn/image/build-image.sh (systemd, foot, vmapp-agent and its unit)
+# boots under QEMU (TCG) with the QEMU command line of vmspawn's argv
+# builder (through tests/vmspawn/print-argv): no network device, the
+# root a throwaway qcow2 overlay on the cached image, the agent's stream a
+# virtio-serial port whose host end is QEMU's chardev socket.  On the host,
+# headless sway and
+#
+#   vmapp-proxy --accept serial:SOCK --label e2e -- foot sh -c '...'
+#
+# which connects to that socket before the guest has booted, waits for the
+# agent that systemd starts in the guest, has it run the command (RUN),
+# and exits with its status.  Checked:
+#   (1) the window appears on sway, app_id vmapp.e2e.foot, title
+#       "[e2e] ...", a client of the proxy (sway's pid of it);
+#   (2) its pixels are foot's: its background over most of the screen and
+#       the text the guest printed in its foreground colour;
+#   (3) keys typed on the host (a trusted virtual keyboard on sway's seat)
+#       reach the shell in the guest, which exits 42 only when it read
+#       them and when the guest has no network interface but lo (the VM
+#       has no network device): the proxy must exit with that 42, and the
+#       window go;
+#   (4) the same VM, a second proxy 5 s later: systemd started the agent
+#       again after the first stream ended, and a second foot shows;
+#   (5) QEMU killed: the stream ends, the proxy exits (125: the stream
+#       ended before its command did), the window goes, and nothing of the
+#       VM or the proxies is left running.
+#
+# The guest's serial console goes to $T/console.log (its end shown on
+# failure, all of it copied to the image cache as last-console.log).  The
+# agent's output, and its apps', goes there too (journal+console).
+#
+# Environment: VMAPP_PROXY, VMAPP_AGENT, VMAPP_PRINT_ARGV (meson sets
+# them); VMAPP_E2E_CACHE, where images are built and kept (default
+# $XDG_CACHE_HOME/vmapp-test, or ~/.cache/vmapp-test);
+# VMAPP_E2E_BOOT_WAIT, seconds to wait for the first window (default
+# 300); see ../integration/lib.sh for the rest.
+HERE=$(cd "$(dirname "$0")" && pwd)
+if [[ ! -r $HERE/../integration/lib.sh ]]; then
+	echo "test-vm-serial: $HERE/../integration/lib.sh is missing" >&2
+	exit 99
+fi
+# shellcheck source=../integration/lib.sh
+. "$HERE/../integration/lib.sh"
+
+need qemu-system-x86_64 qemu-img mmdebstrap wtype
+find_agent
+PRINT_ARGV=${VMAPP_PRINT_ARGV:-$HERE/../../build/tests/vmspawn/print-argv}
+[[ -x $PRINT_ARGV ]] || skip "no print-argv at $PRINT_ARGV (set VMAPP_PRINT_ARGV)"
+BUILD_IMAGE=$HERE/../../vmspawn/image/build-image.sh
+[[ -x $BUILD_IMAGE ]] || hard_error "no $BUILD_IMAGE"
+BOOT_WAIT=${VMAPP_E2E_BOOT_WAIT:-300}
+
+if [[ -n ${VMAPP_E2E_CACHE:-} ]]; then
+	CACHE=$VMAPP_E2E_CACHE
+elif [[ -n ${XDG_CACHE_HOME:-} ]]; then
+	CACHE=$XDG_CACHE_HOME/vmapp-test
+elif [[ -n ${HOME:-} ]]; then
+	CACHE=$HOME/.cache/vmapp-test
+else
+	CACHE=$HERE/../../build/vmapp-test
+fi
+IMAGE=$CACHE/image-foot
+LABEL=e2e
+APP_ID=vmapp.$LABEL.foot
+FOOT_BG=111111     # foot's default colours (foot.ini [colors])
+FOOT_FG=dcdccc
+
+# Whatever happens, the console log of this run is kept next to the image
+# (lib.sh's fail shows its end).
+keep_console() {
+	[[ -f $T/console.log ]] && cp "$T/console.log" "$CACHE/last-console.log" 2>/dev/null
+	return 0
+}
+e2e_fail() {
+	keep_console
+	log "the guest's console log: $CACHE/last-console.log"
+	fail "$@"
+}
+
+# --- the image -----------------------------------------------------------
+
+started=$SECONDS
+if ! "$BUILD_IMAGE" "$IMAGE" --agent "$AGENT" --packages "foot fonts-dejavu-core" \
+	2>"$T/build-image.log"; then
+	cat "$T/build-image.log" >&2
+	fail "build-image.sh failed"
+fi
+while read -r line; do log "$line"; done <"$T/build-image.log"
+IMAGE_SECONDS=$((SECONDS - started))
+log "image ready in $IMAGE_SECONDS s"
+
+# --- the host: sway, a keyboard on its seat ------------------------------
+
+start_sway
+add_seat_keyboard
+
+# --- the VM --------------------------------------------------------------
+
+SOCK=$T/transport.sock
+qemu-img create -q -f qcow2 -b "$IMAGE/root.img" -F raw "$T/overlay.qcow2" ||
+	hard_error "qemu-img could not make the overlay"
+if ! "$PRINT_ARGV" memory=1G cpus=2 accel=tcg network=off \
+	"fact.qemu=$(command -v qemu-system-x86_64)" \
+	"fact.kernel=$IMAGE/vmlinuz" "fact.initrd=$IMAGE/initrd.img" \
+	"fact.root=$T/overlay.qcow2" fact.root_format=qcow2 \
+	"fact.console_log=$T/console.log" "fact.transport_socket=$SOCK" \
+	>"$T/qemu.argv" 2>"$T/print-argv.err"; then
+	fail "vmspawn's argv builder refused: $(cat "$T/print-argv.err")"
+fi
+mapfile -t QEMU_ARGV <"$T/qemu.argv"
+# Network off means no network device at all, not one that is unplugged.
+if grep -Eq '^-(netdev|nic|net)$|virtio-net' "$T/qemu.argv"; then
+	fail "the argv has a network device: $(tr '\n' ' ' <"$T/qemu.argv")"
+fi
+log "QEMU: $(tr '\n' ' ' <"$T/qemu.argv")"
+
+BOOT_START=$SECONDS
+spawn qemu "${QEMU_ARGV[@]}"
+wait_until 30 test -S "$SOCK" ||
+	e2e_fail "QEMU made no socket $SOCK: $(cat "$T/qemu.err")"
+
+# vm_alive NAME: QEMU and the proxy NAME are still running.
+vm_alive() {
+	alive "${PIDS[qemu]}" || e2e_fail "QEMU exited: $(tail -n 5 "$T/qemu.err")"
+	alive "${PIDS[$1]}" || e2e_fail "vmapp-proxy ($1) exited: $(tail -n 5 "$T/$1.err")"
+}
+
+# wait_vm_window NAME SECONDS: poll sway for the window of APP_ID while
+# QEMU and the proxy NAME run; prints it.
+wait_vm_window() {
+	local deadline=$((SECONDS + $2)) w
+	while :; do
+		# shellcheck disable=SC2016 # jq's variable
+		if w=$(find_window '.app_id == $a' --arg a "$APP_ID"); then
+			printf '%s\n' "$w"
+			return 0
+		fi
+		vm_alive "$1"
+		((SECONDS < deadline)) || return 1
+		sleep 1
+	done
+}
+
+# --- (1) the first window ---------------------------------------------------
+
+# In the guest, as the user app: the text, then a line typed from the host;
+# 42 when it is "go" and lo is the only network interface.
+# shellcheck disable=SC2016 # for the guest's shell
+GUEST_SCRIPT='printf "\033[?25l"; echo hello-from-the-vm; echo "interfaces: $(ls /sys/class/net | tr "\n" " ")"; read line; [ "$line" = go ] || exit 3; [ "$(ls /sys/class/net)" = lo ] || exit 4; exit 42'
+spawn vm-proxy "$PROXY" --accept "serial:$SOCK" --label "$LABEL" -v -- foot --log-level=warning -f monospace:size=16 sh -c "$GUEST_SCRIPT"
+
+window=$(wait_vm_window vm-proxy "$BOOT_WAIT") ||
+	e2e_fail "no window with app_id $APP_ID within $BOOT_WAIT s; windows: $(windows | tr '\n' ' ')"
+WINDOW_SECONDS=$((SECONDS - BOOT_START))
+log "boot to window: $WINDOW_SECONDS s: $window"
+title=$(jq -r .name <<<"$window")
+[[ $title == "[$LABEL] "* ]] || e2e_fail "the window's title is '$title', not '[$LABEL] ...'"
+pid=$(jq -r .pid <<<"$window")
+[[ $pid == "${PIDS[vm-proxy]}" ]] ||
+	e2e_fail "the window is a client of pid $pid, not of the proxy (${PIDS[vm-proxy]})"
+
+# --- (2) foot's pixels ----------------------------------------------------
+
+# near_fraction FILE RRGGBB DIST: fraction of the pixels within DIST of
+# that colour in each channel (antialiased text has few exact pixels).
+# shellcheck disable=SC2317 # called through drawn
+near_fraction() {
+	PYTHONDONTWRITEBYTECODE=1 python3 - "$LIB_DIR" "$@" <<-'PY'
+		import sys
+		sys.path.insert(0, sys.argv[1])
+		import imgstat
+		with open(sys.argv[2], 'rb') as f:
+		    w, h, _, px = imgstat.read_ppm(f.read())
+		c, d = bytes.fromhex(sys.argv[3]), int(sys.argv[4])
+		ok = [bytes(range(max(0, v - d), min(255, v + d) + 1)) for v in c]
+		n = sum(1 for r, g, b in zip(px[0::3], px[1::3], px[2::3])
+		        if r in ok[0] and g in ok[1] and b in ok[2])
+		print('%.6f' % (n / (w * h)))
+	PY
+}
+
+# drawn: foot's background over half the screen or more, and its text
+# (two lines at 16 pt: some 0.3 % of the screen near its text colour).
+# shellcheck disable=SC2317 # called through wait_until
+drawn() {
+	screenshot "$T/shots/foot.ppm" || return 1
+	FOOT_BG_FRACTION=$(colour_fraction "$T/shots/foot.ppm" "$FOOT_BG")
+	FOOT_FG_FRACTION=$(near_fraction "$T/shots/foot.ppm" "$FOOT_FG" 48)
+	gt "$FOOT_BG_FRACTION" 0.5 && gt "$FOOT_FG_FRACTION" 0.001
+}
+wait_until 60 drawn ||
+	e2e_fail "foot's window never showed its text: foot background $FOOT_BG_FRACTION, text colour $FOOT_FG_FRACTION of the screen"
+log "foot drawn: background $FOOT_BG_FRACTION, text $FOOT_FG_FRACTION of the screen"
+
+# --- (3) typing, and the exit status -------------------------------------
+
+# shellcheck disable=SC2016 # jq's variable
+wait_window '.app_id == $a and .focused' --arg a "$APP_ID" >/dev/null ||
+	e2e_fail "foot's window never got the focus"
+# wtype's exit status says nothing about delivery: the guest's answers.
+run wtype 20 wtype -s 100 -d 50 go -k Return ||
+	log "wtype exited with $? (looking at the guest's answer anyway)"
+wait_exit vm-proxy 120
+rc=$?
+case $rc in
+42) log "the proxy exited 42: the guest read 'go' and has no network interface but lo" ;;
+3) e2e_fail "the shell in the guest did not read 'go' (exit 3): the typed keys did not arrive" ;;
+4) e2e_fail "the guest has a network interface besides lo (exit 4)" ;;
+124) e2e_fail "the proxy was still running 120 s after the typing" ;;
+*) e2e_fail "the proxy exited $rc, not the command's 42: $(tail -n 5 "$T/vm-proxy.err")" ;;
+esac
+wait_until "$WAIT" no_windows || e2e_fail "the window did not go after the command ended"
+if grep -Eq "$VIOLATION_RE" "$T/vm-proxy.err"; then
+	e2e_fail "the proxy cut a client off: $(grep -Em1 "$VIOLATION_RE" "$T/vm-proxy.err")"
+fi
+alive "${PIDS[qemu]}" || e2e_fail "QEMU exited with the first proxy"
+
+# --- (4) a second stream on the same VM -------------------------------------
+
+# The agent's stream ended with the first proxy; systemd starts it again
+# (Restart=always), and it serves the next connection.  A few seconds
+# with no host first: a VM waits for its next proxy.
+sleep 5
+started=$SECONDS
+spawn vm-proxy-2 "$PROXY" --accept "serial:$SOCK" --label "$LABEL" -v -- foot --log-level=warning sh -c 'echo second; exec sleep 3600'
+window=$(wait_vm_window vm-proxy-2 90) ||
+	e2e_fail "no window from the second proxy within 90 s; windows: $(windows | tr '\n' ' ')"
+log "second stream: window after $((SECONDS - started)) s"
+
+# --- (5) QEMU killed --------------------------------------------------------
+
+kill -KILL "${PIDS[qemu]}"
+{ wait_exit qemu 10; } 2>/dev/null # no "Killed" from bash
+wait_exit vm-proxy-2 30
+rc=$?
+[[ $rc == 125 ]] ||
+	e2e_fail "with QEMU killed, the proxy exited $rc, not 125 (the stream ended before its command): $(tail -n 3 "$T/vm-proxy-2.err")"
+grep -q "stream ended" "$T/vm-proxy-2.err" ||
+	e2e_fail "the proxy did not say that the stream ended: $(tail -n 3 "$T/vm-proxy-2.err")"
+wait_until "$WAIT" no_windows || e2e_fail "the window stayed after QEMU was killed"
+for name in qemu vm-proxy vm-proxy-2; do
+	[[ -z ${PIDS[$name]:-} ]] || e2e_fail "$name is still running"
+done
+# shellcheck disable=SC2009 # every process whose command line names $T
+left=$(ps -e -o pid=,args= | grep -F -- "$T/" | grep -v -e grep -e vmapp-watchdog -e sway -e wtype || true)
+[[ -z $left ]] || e2e_fail "still running after QEMU was killed: $left"
+
+keep_console
+pass "boot to window $WINDOW_SECONDS s (image $IMAGE_SECONDS s); labelled, drawn, typed into, exit status 42 back, no network interface, a second stream, QEMU's end ends the proxy"
