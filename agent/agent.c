@@ -6,7 +6,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <poll.h>
 #include <sys/epoll.h>
+#include <sys/stat.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
@@ -100,17 +102,50 @@ static int watch(struct agent *a, int fd, uint64_t what)
 	return epoll_ctl(a->epoll_fd, EPOLL_CTL_ADD, fd, &ev) < 0 ? -errno : 0;
 }
 
+static double seconds_since(const struct timespec *start)
+{
+	struct timespec now;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return (double)(now.tv_sec - start->tv_sec) + (double)(now.tv_nsec - start->tv_nsec) / 1e9;
+}
+
+/*
+ * A virtio-serial port opens whether or not the host listens; until it
+ * does, poll says POLLHUP and a read is an end of file.  Wait for the
+ * host's first bytes (its HELLO, sent as it connects) rather than take
+ * that for the end of a stream.  0, or -ETIMEDOUT.
+ */
+static int wait_for_host(int fd, const struct timespec *start, double timeout)
+{
+	for (;;) {
+		struct pollfd p = { .fd = fd, .events = POLLIN };
+		int n = poll(&p, 1, 250);
+		if (n > 0 && (p.revents & POLLIN))
+			return 0;
+		if (seconds_since(start) >= timeout)
+			return -ETIMEDOUT;
+		if (n > 0)
+			usleep(250 * 1000); /* POLLHUP: nobody there yet */
+	}
+}
+
 static int connect_stream(const struct vmapp_agent_options *o)
 {
-	struct timespec start, now;
+	struct timespec start;
 	clock_gettime(CLOCK_MONOTONIC, &start);
 	for (;;) {
 		int fd = vmapp_address_connect(&o->address);
+		struct stat st;
+		if (fd >= 0 && fstat(fd, &st) == 0 && S_ISCHR(st.st_mode)) {
+			int r = wait_for_host(fd, &start, o->connect_timeout);
+			if (r < 0) {
+				close(fd);
+				return r;
+			}
+		}
 		if (fd >= 0)
 			return fd;
-		clock_gettime(CLOCK_MONOTONIC, &now);
-		double waited = (double)(now.tv_sec - start.tv_sec) +
-				(double)(now.tv_nsec - start.tv_nsec) / 1e9;
+		double waited = seconds_since(&start);
 		if ((fd != -ENOENT && fd != -ECONNREFUSED && fd != -ENODEV &&
 		     fd != -ECONNRESET && fd != -ETIMEDOUT) || waited >= o->connect_timeout)
 			return fd;
