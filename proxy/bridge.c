@@ -1,7 +1,5 @@
 /* SPDX-License-Identifier: MIT */
 #include <errno.h>
-#include <setjmp.h>
-#include <signal.h>
 #include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -13,132 +11,11 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "bridge.h"
-#include "mirror.h"
-#include "side.h"
+#include "bridge-impl.h"
 #include "track.h"
 #include "vmapp-tables.h"
 
-/* Wayland bytes are cut into WAYLAND frames of at most this much. */
-#define SEGMENT_MAX 32768u
-/* A channel reads its Wayland side only while less than this waits to be
- * sent, so that a client without credit is held back, not buffered. */
-#define QUEUE_BYTES_MAX (1024u * 1024u)
-/* The stream's output is not fed more while this much waits. */
-#define STREAM_OUT_MAX (1024u * 1024u)
-/* A chunk read from a local pipe at once. */
-#define PIPE_CHUNK 65536u
-/* The largest fd content (a keymap) the host reads from the compositor. */
-#define CONTENT_MAX (16u * 1024u * 1024u)
-/* Fixed fields before the bytes of SHM_UPDATE, FD_CONTENT and PIPE_DATA. */
-#define SHM_UPDATE_FIXED 12u
-#define FD_CONTENT_FIXED 20u
-#define PIPE_DATA_FIXED 4u
-#define STREAM_READ 65536u
-
-enum source_kind { SOURCE_STREAM, SOURCE_WAYLAND, SOURCE_PIPE };
-
-enum op_kind {
-	OP_WAYLAND,
-	OP_SHM_CREATE,
-	OP_SHM_RESIZE,
-	OP_SHM_UPDATE,
-	OP_SHM_DESTROY,
-	OP_CONTENT,
-	OP_PIPE_OPEN,
-};
-
-/* One frame (or, for updates and contents, a run of frames) waiting for
- * its turn and its credit. */
-struct op {
-	enum op_kind kind;
-	uint32_t ref;
-	uint64_t offset; /* SHM_UPDATE: where the next chunk starts */
-	uint64_t size;   /* SHM_*: pool size; SHM_UPDATE: bytes left; WAYLAND: bytes */
-	uint32_t direction;        /* PIPE_OPEN */
-	uint8_t *content;          /* CONTENT: owned */
-	uint64_t content_len, content_sent;
-	uint32_t n_refs;           /* WAYLAND */
-	uint32_t refs[VMAPP_TRANSPORT_MAX_FDS];
-};
-
-struct pipe {
-	struct vmapp_bridge_channel *ch;
-	uint32_t ref;
-	int fd;
-	bool we_read;      /* we read fd and send PIPE_DATA; else we write PIPE_DATA into fd */
-	bool armed;        /* we_read: the peer has the pipe; data may go */
-	bool end_received; /* !we_read: PIPE_END came; close once written */
-	struct vmapp_buf pending; /* !we_read: received, not yet written */
-	uint32_t events;
-	struct vmapp_source source;
-	struct pipe *next;
-};
-
-struct host_pool {
-	uint32_t ref;
-	struct vmapp_mirror_pool pool;
-};
-
-struct content {
-	uint32_t ref;
-	struct vmapp_buf data;
-};
-
-struct vmapp_bridge_channel {
-	struct vmapp_bridge *bridge;
-	uint32_t id;
-	bool active;
-	struct vmapp_side wl;
-	uint32_t unconsumed; /* WAYLAND bytes delivered to wl.out, credit not yet returned */
-	bool saw_error; /* host: a wl_display.error went to the guest */
-	bool credit_due;
-	/* Outgoing, in order. */
-	struct op *ops;
-	size_t n_ops, head_op, cap_ops;
-	struct vmapp_buf segment_bytes; /* Wayland bytes of the queued WAYLAND ops */
-	/* The segment being gathered (not an op yet). */
-	uint32_t seg_len;
-	uint32_t seg_refs[VMAPP_TRANSPORT_MAX_FDS];
-	uint32_t seg_n_refs;
-	struct pipe *pipes;
-	uint32_t next_ref; /* host: the next ref of ours (contents, pipes); guest: pipes */
-	/* Guest. */
-	struct vmapp_objmap objects;
-	void *shm;
-	struct content *contents;
-	uint32_t n_contents, cap_contents;
-	/* Host. */
-	struct host_pool *pools;
-	uint32_t n_pools, cap_pools;
-};
-
-struct vmapp_bridge {
-	struct vmapp_bridge_config config;
-	struct vmapp_transport_state state;
-	int epoll_fd;
-	int stream_fd;
-	struct vmapp_source stream_source;
-	struct vmapp_buf in, out;
-	uint32_t stream_events;
-	bool closed, error, peer_eof;
-	bool stream_not_socket;
-	/* Frames dropped on channels that are not open, for the log. */
-	uint64_t dropped;
-	/* Host: fds held for the guest (pools, pipes), against fd_budget. */
-	uint32_t fds_held, fd_budget;
-	struct vmapp_bridge_channel **channels; /* [n_channels + 1] once ready */
-	uint32_t n_channels;
-	uint32_t n_open;
-	/* Freed at the end of a dispatch: events of the batch may point at them. */
-	struct vmapp_bridge_channel *dead_channels;
-	struct pipe *dead_pipes;
-};
-
-static void bridge_log(const struct vmapp_bridge *b, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
-
-static void bridge_log(const struct vmapp_bridge *b, const char *fmt, ...)
+void vmapp_bridge_log(const struct vmapp_bridge *b, const char *fmt, ...)
 {
 	char line[1024];
 	va_list ap;
@@ -155,12 +32,7 @@ static const char *kind_name(uint32_t kind)
 	return name ? name : "?";
 }
 
-static bool is_guest(const struct vmapp_bridge *b)
-{
-	return b->config.role == VMAPP_TRANSPORT_GUEST;
-}
-
-static int epoll_set(struct vmapp_bridge *b, int op, int fd, uint32_t events, void *ptr)
+int vmapp_bridge_epoll_set(struct vmapp_bridge *b, int op, int fd, uint32_t events, void *ptr)
 {
 	struct epoll_event ev = { .events = events, .data.ptr = ptr };
 	return epoll_ctl(b->epoll_fd, op, fd, &ev) < 0 ? -errno : 0;
@@ -171,7 +43,7 @@ static int epoll_set(struct vmapp_bridge *b, int op, int fd, uint32_t events, vo
 static void stream_fail(struct vmapp_bridge *b, enum vmapp_transport_rule rule)
 {
 	if (!b->closed) {
-		bridge_log(b, "connection lost: %s", vmapp_transport_rule_name(rule));
+		vmapp_bridge_log(b, "connection lost: %s", vmapp_transport_rule_name(rule));
 		vmapp_transport_send_error(&b->state, &b->out, vmapp_transport_rule_reason(rule),
 					   vmapp_transport_rule_name(rule));
 	}
@@ -200,7 +72,7 @@ static void stream_flush(struct vmapp_bridge *b)
 			if (errno == EAGAIN || errno == EINTR)
 				return;
 			if (!b->closed)
-				bridge_log(b, "stream: %s", strerror(errno));
+				vmapp_bridge_log(b, "stream: %s", strerror(errno));
 			b->closed = true;
 			b->out.start = b->out.len = 0;
 			return;
@@ -209,67 +81,9 @@ static void stream_flush(struct vmapp_bridge *b)
 	}
 }
 
-/* ---- pipes ---- */
-
-static void pipe_update(struct vmapp_bridge *b, struct pipe *p);
-
-static void pipe_free(struct vmapp_bridge_channel *ch, struct pipe *p)
-{
-	struct pipe **pp = &ch->pipes;
-	while (*pp && *pp != p)
-		pp = &(*pp)->next;
-	if (*pp)
-		*pp = p->next;
-	if (p->fd >= 0) {
-		close(p->fd); /* leaves the epoll set with it */
-		ch->bridge->fds_held--;
-	}
-	p->fd = -1;
-	vmapp_buf_finish(&p->pending);
-	p->next = ch->bridge->dead_pipes;
-	ch->bridge->dead_pipes = p;
-}
-
-static struct pipe *pipe_find(struct vmapp_bridge_channel *ch, uint32_t ref)
-{
-	for (struct pipe *p = ch->pipes; p; p = p->next)
-		if (p->ref == ref)
-			return p;
-	return NULL;
-}
-
-static struct pipe *pipe_add(struct vmapp_bridge_channel *ch, uint32_t ref, int fd, bool we_read,
-			     bool armed)
-{
-	struct vmapp_bridge *b = ch->bridge;
-	struct pipe *p = calloc(1, sizeof(*p));
-	if (!p) {
-		close(fd);
-		return NULL;
-	}
-	b->fds_held++;
-	p->ch = ch;
-	p->ref = ref;
-	p->fd = fd;
-	p->we_read = we_read;
-	p->armed = armed;
-	p->source.kind = SOURCE_PIPE;
-	p->source.data = p;
-	fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
-	if (epoll_set(b, EPOLL_CTL_ADD, fd, 0, &p->source) < 0) {
-		b->fds_held--;
-		close(fd);
-		free(p);
-		return NULL;
-	}
-	p->next = ch->pipes;
-	ch->pipes = p;
-	return p;
-}
-
 /* ---- channels ---- */
 
-static void channel_credit(struct vmapp_bridge_channel *ch, uint32_t bytes)
+void vmapp_bridge_credit(struct vmapp_bridge_channel *ch, uint32_t bytes)
 {
 	if (bytes == 0)
 		return;
@@ -287,7 +101,7 @@ static void channel_free_local(struct vmapp_bridge_channel *ch)
 	b->n_open--;
 	vmapp_side_finish(&ch->wl);
 	while (ch->pipes)
-		pipe_free(ch, ch->pipes);
+		vmapp_bridge_pipe_free(ch, ch->pipes);
 	for (size_t i = ch->head_op; i < ch->n_ops; i++)
 		free(ch->ops[i].content);
 	free(ch->ops);
@@ -328,7 +142,7 @@ static void channel_close(struct vmapp_bridge_channel *ch, uint32_t reason, cons
 	uint32_t id = ch->id;
 
 	if (why && (b->config.verbose || reason != VMAPP_TRANSPORT_REASON_NORMAL))
-		bridge_log(b, "channel %u: %s", id, why);
+		vmapp_bridge_log(b, "channel %u: %s", id, why);
 	channel_free_local(ch);
 	vmapp_transport_send_close(&b->state, &b->out, id, reason);
 }
@@ -339,7 +153,7 @@ static void channel_close(struct vmapp_bridge_channel *ch, uint32_t reason, cons
  * compositor. */
 static void channel_gone(struct vmapp_bridge_channel *ch)
 {
-	if (is_guest(ch->bridge))
+	if (vmapp_bridge_is_guest(ch->bridge))
 		channel_close(ch, VMAPP_TRANSPORT_REASON_NORMAL, "client gone");
 	else if (ch->saw_error)
 		channel_close(ch, VMAPP_TRANSPORT_REASON_WAYLAND,
@@ -348,8 +162,6 @@ static void channel_gone(struct vmapp_bridge_channel *ch)
 		channel_close(ch, VMAPP_TRANSPORT_REASON_INTERNAL,
 			      "the compositor connection ended");
 }
-
-static void catch_sigbus(void);
 
 static struct vmapp_bridge_channel *channel_new(struct vmapp_bridge *b, uint32_t id, int wl_fd)
 {
@@ -360,18 +172,18 @@ static struct vmapp_bridge_channel *channel_new(struct vmapp_bridge *b, uint32_t
 	}
 	ch->bridge = b;
 	ch->id = id;
-	ch->next_ref = is_guest(b) ? 1u << 30 : VMAPP_TRANSPORT_HOST_REF_FIRST;
+	ch->next_ref = vmapp_bridge_is_guest(b) ? 1u << 30 : VMAPP_TRANSPORT_HOST_REF_FIRST;
 	fcntl(wl_fd, F_SETFL, fcntl(wl_fd, F_GETFL) | O_NONBLOCK);
 	vmapp_side_init(&ch->wl, wl_fd, SOURCE_WAYLAND, ch);
-	if (is_guest(b)) {
-		catch_sigbus();
+	if (vmapp_bridge_is_guest(b)) {
+		vmapp_bridge_catch_sigbus();
 		vmapp_objmap_init(&ch->objects, 1u << 20);
 		if (vmapp_objmap_insert(&ch->objects, 1, &vmapp_iface_wl_display, 1) < 0)
 			goto fail;
 		if (b->config.guest && !(ch->shm = b->config.guest->create()))
 			goto fail;
 	}
-	if (epoll_set(b, EPOLL_CTL_ADD, wl_fd, EPOLLIN, &ch->wl.source) < 0)
+	if (vmapp_bridge_epoll_set(b, EPOLL_CTL_ADD, wl_fd, EPOLLIN, &ch->wl.source) < 0)
 		goto fail;
 	ch->wl.events = EPOLLIN;
 	ch->active = true;
@@ -387,7 +199,7 @@ fail:
 	return NULL;
 }
 
-static struct op *op_push(struct vmapp_bridge_channel *ch, enum op_kind kind)
+struct op *vmapp_bridge_op_push(struct vmapp_bridge_channel *ch, enum op_kind kind)
 {
 	if (ch->head_op > 0 && ch->head_op == ch->n_ops)
 		ch->head_op = ch->n_ops = 0;
@@ -418,7 +230,7 @@ static int segment_end(struct vmapp_bridge_channel *ch)
 {
 	if (ch->seg_len == 0)
 		return 0;
-	struct op *op = op_push(ch, OP_WAYLAND);
+	struct op *op = vmapp_bridge_op_push(ch, OP_WAYLAND);
 	if (!op)
 		return -ENOMEM;
 	op->size = ch->seg_len;
@@ -463,7 +275,7 @@ int vmapp_bridge_queue_shm(struct vmapp_bridge_channel *ch, enum vmapp_bridge_sh
 	int r = segment_end(ch);
 	if (r < 0)
 		return r;
-	struct op *op = op_push(ch, kinds[kind]);
+	struct op *op = vmapp_bridge_op_push(ch, kinds[kind]);
 	if (!op)
 		return -ENOMEM;
 	op->ref = ref;
@@ -475,55 +287,6 @@ int vmapp_bridge_queue_shm(struct vmapp_bridge_channel *ch, enum vmapp_bridge_sh
 static size_t queued_bytes(const struct vmapp_bridge_channel *ch)
 {
 	return vmapp_buf_size(&ch->segment_bytes);
-}
-
-/* A pipe fd from the Wayland side becomes a ref of ours and a PIPE_OPEN. */
-static int ref_from_pipe(struct vmapp_bridge_channel *ch, int fd, uint32_t *ret_ref)
-{
-	struct stat st;
-	if (fstat(fd, &st) < 0 || !S_ISFIFO(st.st_mode))
-		return -EBADF;
-	int mode = fcntl(fd, F_GETFL);
-	if (mode < 0)
-		return -EBADF;
-	/* A write end: the peer's side writes the data (it reads the
-	 * compositor's or the client's other end); a read end: we send. */
-	bool we_read = (mode & O_ACCMODE) == O_RDONLY;
-	int dup_fd = fcntl(fd, F_DUPFD_CLOEXEC, 3);
-	if (dup_fd < 0)
-		return -errno;
-	uint32_t ref = ch->next_ref++;
-	struct op *op = op_push(ch, OP_PIPE_OPEN);
-	if (!op) {
-		close(dup_fd);
-		return -ENOMEM;
-	}
-	op->ref = ref;
-	op->direction = we_read ? VMAPP_TRANSPORT_PIPE_FROM_CREATOR : VMAPP_TRANSPORT_PIPE_TO_CREATOR;
-	if (!pipe_add(ch, ref, dup_fd, we_read, false))
-		return -ENOMEM;
-	*ret_ref = ref;
-	return 0;
-}
-
-/* Host: a regular file from the compositor (a keymap) crosses as content. */
-static int ref_from_file(struct vmapp_bridge_channel *ch, int fd, uint32_t *ret_ref)
-{
-	uint8_t *data;
-	size_t len;
-	int r = vmapp_mirror_read_fd(fd, CONTENT_MAX, &data, &len);
-	if (r < 0)
-		return r;
-	struct op *op = op_push(ch, OP_CONTENT);
-	if (!op) {
-		free(data);
-		return -ENOMEM;
-	}
-	op->ref = ch->next_ref++;
-	op->content = data;
-	op->content_len = len;
-	*ret_ref = op->ref;
-	return 0;
 }
 
 /* Host: whole events from the relay, with the fds that came before or
@@ -556,8 +319,8 @@ static int host_take_messages(struct vmapp_bridge_channel *ch)
 			int fd = s->in_fds.fds[0];
 			struct stat st;
 			int r = fstat(fd, &st) < 0 ? -errno
-				: S_ISREG(st.st_mode) ? ref_from_file(ch, fd, &refs[n_refs])
-				: S_ISFIFO(st.st_mode) ? ref_from_pipe(ch, fd, &refs[n_refs])
+				: S_ISREG(st.st_mode) ? vmapp_bridge_ref_from_file(ch, fd, &refs[n_refs])
+				: S_ISFIFO(st.st_mode) ? vmapp_bridge_ref_from_pipe(ch, fd, &refs[n_refs])
 				: -EBADF;
 			vmapp_fdq_drop(&s->in_fds, 1);
 			if (r < 0)
@@ -587,7 +350,7 @@ static int guest_take_messages(struct vmapp_bridge_channel *ch)
 		if (rule == VMAPP_RULE_HEADER_TRUNCATED || rule == VMAPP_RULE_MESSAGE_TRUNCATED)
 			break;
 		if (rule != VMAPP_RULE_OK) {
-			bridge_log(b, "channel %u: %s.%s@%u: %s", ch->id,
+			vmapp_bridge_log(b, "channel %u: %s.%s@%u: %s", ch->id,
 				   view.interface ? view.interface->name : "?",
 				   view.message ? view.message->name : "?", view.object_id,
 				   vmapp_rule_name(rule));
@@ -604,9 +367,9 @@ static int guest_take_messages(struct vmapp_bridge_channel *ch)
 				continue;
 			int r = segment_end(ch);
 			if (r == 0)
-				r = ref_from_pipe(ch, s->in_fds.fds[i], &refs[i]);
+				r = vmapp_bridge_ref_from_pipe(ch, s->in_fds.fds[i], &refs[i]);
 			if (r < 0) {
-				bridge_log(b, "channel %u: %s.%s: an fd that can not cross (%s)",
+				vmapp_bridge_log(b, "channel %u: %s.%s: an fd that can not cross (%s)",
 					   ch->id, view.interface->name, view.message->name,
 					   strerror(-r));
 				return r;
@@ -628,60 +391,9 @@ static int guest_take_messages(struct vmapp_bridge_channel *ch)
 	return 0;
 }
 
-static bool stream_full(const struct vmapp_bridge *b)
+bool vmapp_bridge_stream_full(const struct vmapp_bridge *b)
 {
 	return vmapp_buf_size(&b->out) >= STREAM_OUT_MAX;
-}
-
-/*
- * The guest's client may shrink its pool's file between the size check and
- * the copy; the copy would then raise SIGBUS.  That costs the client its
- * channel, not the agent every client's (as wl_shm_buffer_begin_access
- * does for a compositor).
- */
-static sigjmp_buf *volatile sigbus_jump;
-
-static void on_sigbus(int sig, siginfo_t *info, void *context)
-{
-	if (sigbus_jump)
-		siglongjmp(*sigbus_jump, 1);
-	/* Not ours: die as SIGBUS would have. */
-	signal(SIGBUS, SIG_DFL);
-	raise(SIGBUS);
-}
-
-static void catch_sigbus(void)
-{
-	static bool installed;
-	if (installed)
-		return;
-	struct sigaction sa = { .sa_sigaction = on_sigbus, .sa_flags = SA_SIGINFO };
-	sigemptyset(&sa.sa_mask);
-	installed = sigaction(SIGBUS, &sa, NULL) == 0;
-}
-
-/* One SHM_UPDATE frame of the op's next `chunk` bytes, read from the
- * client's pool; -EFAULT when they are gone. */
-static int send_update(struct vmapp_bridge *b, struct vmapp_bridge_channel *ch,
-		       const struct op *op, uint32_t chunk)
-{
-	sigjmp_buf jump;
-	/* The frame is appended only once its bytes are copied: a jump out
-	 * of the copy leaves the buffer and the accounts as they were. */
-	if (sigsetjmp(jump, 1)) {
-		sigbus_jump = NULL;
-		return -EFAULT;
-	}
-	sigbus_jump = &jump;
-	const uint8_t *data = b->config.guest->data(ch->shm, op->ref, op->offset, chunk);
-	if (!data) {
-		sigbus_jump = NULL;
-		return -EFAULT;
-	}
-	int r = vmapp_transport_send_shm_update(&b->state, &b->out, ch->id, op->ref, op->offset,
-						data, chunk);
-	sigbus_jump = NULL;
-	return r;
 }
 
 /* Sends queued ops as far as credit and the stream allow.  -errno costs
@@ -691,7 +403,7 @@ static int channel_drain(struct vmapp_bridge_channel *ch)
 	struct vmapp_bridge *b = ch->bridge;
 	struct vmapp_transport_state *st = &b->state;
 
-	while (!stream_full(b)) {
+	while (!vmapp_bridge_stream_full(b)) {
 		/* The messages gathered since the last op go last. */
 		if (ch->head_op == ch->n_ops) {
 			if (ch->seg_len == 0)
@@ -714,10 +426,10 @@ static int channel_drain(struct vmapp_bridge_channel *ch)
 				return r;
 			vmapp_buf_consume(&ch->segment_bytes, op->size);
 			for (uint32_t i = 0; i < op->n_refs; i++) {
-				struct pipe *p = pipe_find(ch, op->refs[i]);
+				struct pipe *p = vmapp_bridge_pipe_find(ch, op->refs[i]);
 				if (p && p->we_read) {
 					p->armed = true;
-					pipe_update(b, p);
+					vmapp_bridge_pipe_update(b, p);
 				}
 			}
 			break;
@@ -743,7 +455,7 @@ static int channel_drain(struct vmapp_bridge_channel *ch)
 			uint64_t chunk = room - SHM_UPDATE_FIXED;
 			if (chunk > op->size)
 				chunk = op->size;
-			r = send_update(b, ch, op, (uint32_t)chunk);
+			r = vmapp_bridge_send_update(b, ch, op, (uint32_t)chunk);
 			if (r < 0)
 				return r;
 			op->offset += chunk;
@@ -783,80 +495,6 @@ static int channel_drain(struct vmapp_bridge_channel *ch)
 
 /* ---- frames from the peer ---- */
 
-static struct host_pool *host_pool_find(struct vmapp_bridge_channel *ch, uint32_t ref)
-{
-	for (uint32_t i = 0; i < ch->n_pools; i++)
-		if (ch->pools[i].ref == ref)
-			return &ch->pools[i];
-	return NULL;
-}
-
-static struct content *content_find(struct vmapp_bridge_channel *ch, uint32_t ref)
-{
-	for (uint32_t i = 0; i < ch->n_contents; i++)
-		if (ch->contents[i].ref == ref)
-			return &ch->contents[i];
-	return NULL;
-}
-
-static void content_remove(struct vmapp_bridge_channel *ch, struct content *c)
-{
-	vmapp_buf_finish(&c->data);
-	*c = ch->contents[--ch->n_contents];
-}
-
-/* A complete content becomes a sealed memfd, passed once. */
-static int content_fd(struct vmapp_bridge_channel *ch, uint32_t ref)
-{
-	struct content *c = content_find(ch, ref);
-	if (!c)
-		return -ENOENT;
-	int fd = vmapp_mirror_fd_from_content("vmapp-content", vmapp_buf_head(&c->data),
-					      vmapp_buf_size(&c->data));
-	content_remove(ch, c);
-	return fd;
-}
-
-/* The fd a ref of the peer stands for in a WAYLAND frame, made here. */
-static int fd_for_ref(struct vmapp_bridge_channel *ch, uint32_t ref)
-{
-	const struct vmapp_transport_ref *info =
-		vmapp_transport_ref_get(&ch->bridge->state, ch->id, ref);
-	if (!info) {
-		/* The codec forgets a content as the frame that passes it
-		 * arrives: what is left of it is ours. */
-		return content_fd(ch, ref);
-	}
-	switch (info->type) {
-	case VMAPP_TRANSPORT_REF_SHM: {
-		struct host_pool *hp = host_pool_find(ch, ref);
-		if (!hp)
-			return -ENOENT;
-		int fd = fcntl(hp->pool.fd, F_DUPFD_CLOEXEC, 3);
-		return fd < 0 ? -errno : fd;
-	}
-	case VMAPP_TRANSPORT_REF_CONTENT:
-		return content_fd(ch, ref);
-	case VMAPP_TRANSPORT_REF_PIPE: {
-		int ends[2];
-		if (ch->bridge->fds_held >= ch->bridge->fd_budget)
-			return -EMFILE;
-		if (pipe2(ends, O_CLOEXEC) < 0)
-			return -errno;
-		/* we_write: this side sends PIPE_DATA, so it reads what the
-		 * client writes; otherwise it writes what the client reads. */
-		int ours = info->we_write ? ends[0] : ends[1];
-		int theirs = info->we_write ? ends[1] : ends[0];
-		if (!pipe_add(ch, ref, ours, info->we_write, true)) {
-			close(theirs);
-			return -ENOMEM;
-		}
-		return theirs;
-	}
-	}
-	return -EINVAL;
-}
-
 /* Guest: the events of a WAYLAND frame are tracked, so that the requests
  * that follow decode. */
 static int guest_track_events(struct vmapp_bridge_channel *ch, const uint8_t *data, uint32_t size,
@@ -885,11 +523,11 @@ static int guest_track_events(struct vmapp_bridge_channel *ch, const uint8_t *da
 static int deliver_wayland(struct vmapp_bridge_channel *ch, const struct vmapp_transport_frame *f)
 {
 	uint64_t at = vmapp_side_out_end(&ch->wl);
-	if (is_guest(ch->bridge) &&
+	if (vmapp_bridge_is_guest(ch->bridge) &&
 	    guest_track_events(ch, f->wayland.data, f->wayland.size, f->wayland.n_fds) < 0)
 		return -EPROTO;
 	for (uint32_t i = 0; i < f->wayland.n_fds; i++) {
-		int fd = fd_for_ref(ch, vmapp_transport_frame_fd_ref(f, i));
+		int fd = vmapp_bridge_fd_for_ref(ch, vmapp_transport_frame_fd_ref(f, i));
 		if (fd < 0)
 			return fd;
 		if (vmapp_side_push_fd(&ch->wl, fd, at) < 0)
@@ -901,114 +539,6 @@ static int deliver_wayland(struct vmapp_bridge_channel *ch, const struct vmapp_t
 	return 0;
 }
 
-static int deliver_shm(struct vmapp_bridge_channel *ch, const struct vmapp_transport_frame *f)
-{
-	struct host_pool *hp;
-	int r;
-
-	switch (f->kind) {
-	case VMAPP_TRANSPORT_SHM_CREATE:
-		if (ch->n_pools == ch->cap_pools) {
-			uint32_t cap = ch->cap_pools ? ch->cap_pools * 2 : 8;
-			struct host_pool *pools = realloc(ch->pools, cap * sizeof(*pools));
-			if (!pools)
-				return -ENOMEM;
-			ch->pools = pools;
-			ch->cap_pools = cap;
-		}
-		if (ch->bridge->fds_held >= ch->bridge->fd_budget)
-			return -EMFILE;
-		hp = &ch->pools[ch->n_pools];
-		hp->ref = f->shm.ref;
-		r = vmapp_mirror_pool_create(f->shm.size, &hp->pool);
-		if (r < 0)
-			return r;
-		ch->n_pools++;
-		ch->bridge->fds_held++;
-		return 0;
-	case VMAPP_TRANSPORT_SHM_RESIZE:
-		hp = host_pool_find(ch, f->shm.ref);
-		return hp ? vmapp_mirror_pool_resize(&hp->pool, f->shm.size) : -ENOENT;
-	case VMAPP_TRANSPORT_SHM_UPDATE:
-		hp = host_pool_find(ch, f->shm_update.ref);
-		r = hp ? vmapp_mirror_pool_update(&hp->pool, f->shm_update.offset,
-						  f->shm_update.data, f->shm_update.size)
-		       : -ENOENT;
-		channel_credit(ch, f->length);
-		return r;
-	case VMAPP_TRANSPORT_SHM_DESTROY:
-		hp = host_pool_find(ch, f->ref.ref);
-		if (!hp)
-			return -ENOENT;
-		vmapp_mirror_pool_finish(&hp->pool);
-		*hp = ch->pools[--ch->n_pools];
-		ch->bridge->fds_held--;
-		return 0;
-	}
-	return -EINVAL;
-}
-
-static int deliver_content(struct vmapp_bridge_channel *ch, const struct vmapp_transport_frame *f)
-{
-	struct content *c = content_find(ch, f->fd_content.ref);
-	channel_credit(ch, f->length);
-	if (!c) {
-		if (ch->n_contents == ch->cap_contents) {
-			uint32_t cap = ch->cap_contents ? ch->cap_contents * 2 : 4;
-			struct content *cs = realloc(ch->contents, cap * sizeof(*cs));
-			if (!cs)
-				return -ENOMEM;
-			ch->contents = cs;
-			ch->cap_contents = cap;
-		}
-		c = &ch->contents[ch->n_contents++];
-		memset(c, 0, sizeof(*c));
-		c->ref = f->fd_content.ref;
-	}
-	return vmapp_buf_append(&c->data, f->fd_content.data, f->fd_content.size);
-}
-
-static void pipe_write(struct vmapp_bridge *b, struct pipe *p);
-
-static int deliver_pipe(struct vmapp_bridge_channel *ch, const struct vmapp_transport_frame *f)
-{
-	struct vmapp_bridge *b = ch->bridge;
-	struct pipe *p;
-
-	switch (f->kind) {
-	case VMAPP_TRANSPORT_PIPE_OPEN:
-		return 0; /* made when a WAYLAND frame passes it */
-	case VMAPP_TRANSPORT_PIPE_DATA:
-		p = pipe_find(ch, f->pipe_data.ref);
-		if (!p || p->we_read) {
-			channel_credit(ch, f->length); /* nobody to write it to */
-			return 0;
-		}
-		if (vmapp_buf_append(&p->pending, f->pipe_data.data, f->pipe_data.size) < 0)
-			return -ENOMEM;
-		/* Credit for the fixed field now, for the bytes once written. */
-		channel_credit(ch, PIPE_DATA_FIXED);
-		pipe_write(b, p);
-		return 0;
-	case VMAPP_TRANSPORT_PIPE_END:
-		p = pipe_find(ch, f->ref.ref);
-		if (!p) {
-			vmapp_transport_send_pipe_cancel(&b->state, &b->out, ch->id, f->ref.ref);
-			return 0;
-		}
-		p->end_received = true;
-		pipe_write(b, p);
-		return 0;
-	case VMAPP_TRANSPORT_PIPE_CANCEL:
-		p = pipe_find(ch, f->ref.ref);
-		if (p)
-			pipe_free(ch, p);
-		vmapp_transport_send_pipe_end(&b->state, &b->out, ch->id, f->ref.ref);
-		return 0;
-	}
-	return -EINVAL;
-}
-
 static void deliver(struct vmapp_bridge *b, const struct vmapp_transport_frame *f)
 {
 	if (f->channel == 0) {
@@ -1016,7 +546,7 @@ static void deliver(struct vmapp_bridge *b, const struct vmapp_transport_frame *
 		    b->config.control)
 			b->config.control(b->config.data, b, f);
 		if (f->kind == VMAPP_TRANSPORT_ERROR) {
-			bridge_log(b, "the peer ended the connection: %.*s (code %u)",
+			vmapp_bridge_log(b, "the peer ended the connection: %.*s (code %u)",
 				   (int)f->error.text_len, f->error.text, f->error.code);
 			b->closed = true;
 			b->error = true;
@@ -1032,19 +562,19 @@ static void deliver(struct vmapp_bridge *b, const struct vmapp_transport_frame *
 		int fd = b->config.open_channel ? b->config.open_channel(b->config.data, f->channel)
 						: -ENOTSUP;
 		if (fd < 0 || !channel_new(b, f->channel, fd)) {
-			bridge_log(b, "channel %u: refused: %s", f->channel,
+			vmapp_bridge_log(b, "channel %u: refused: %s", f->channel,
 				   fd < 0 ? strerror(-fd) : "out of memory");
 			vmapp_transport_send_close(&b->state, &b->out, f->channel,
 						   VMAPP_TRANSPORT_REASON_INTERNAL);
 		} else if (b->config.verbose) {
-			bridge_log(b, "channel %u: open", f->channel);
+			vmapp_bridge_log(b, "channel %u: open", f->channel);
 		}
 		return;
 	}
 	if (f->kind == VMAPP_TRANSPORT_CLOSE) {
 		if (ch) {
 			if (b->config.verbose || f->close.reason != VMAPP_TRANSPORT_REASON_NORMAL)
-				bridge_log(b, "channel %u: closed by the peer (reason %u)",
+				vmapp_bridge_log(b, "channel %u: closed by the peer (reason %u)",
 					   f->channel, f->close.reason);
 			channel_free_local(ch);
 		}
@@ -1073,13 +603,13 @@ static void deliver(struct vmapp_bridge *b, const struct vmapp_transport_frame *
 	case VMAPP_TRANSPORT_SHM_RESIZE:
 	case VMAPP_TRANSPORT_SHM_UPDATE:
 	case VMAPP_TRANSPORT_SHM_DESTROY:
-		r = deliver_shm(ch, f);
+		r = vmapp_bridge_deliver_shm(ch, f);
 		break;
 	case VMAPP_TRANSPORT_FD_CONTENT:
-		r = deliver_content(ch, f);
+		r = vmapp_bridge_deliver_content(ch, f);
 		break;
 	default:
-		r = deliver_pipe(ch, f);
+		r = vmapp_bridge_deliver_pipe(ch, f);
 		break;
 	}
 	if (r < 0) {
@@ -1134,7 +664,7 @@ static void stream_receive(struct vmapp_bridge *b)
 			 * log: the first 16, then one in 1024. */
 			if (rule != VMAPP_TRANSPORT_RULE_OK &&
 			    (b->config.verbose || b->dropped < 16 || b->dropped % 1024 == 0))
-				bridge_log(b, "channel %u: %s dropped: %s", f.channel,
+				vmapp_bridge_log(b, "channel %u: %s dropped: %s", f.channel,
 					   kind_name(f.kind),
 					   vmapp_transport_rule_name(rule));
 			if (rule != VMAPP_TRANSPORT_RULE_OK)
@@ -1145,7 +675,7 @@ static void stream_receive(struct vmapp_bridge *b)
 		case VMAPP_TRANSPORT_CLOSE_CHANNEL: {
 			struct vmapp_bridge_channel *ch =
 				f.channel <= b->n_channels ? b->channels[f.channel] : NULL;
-			bridge_log(b, "channel %u: %s refused: %s", f.channel,
+			vmapp_bridge_log(b, "channel %u: %s refused: %s", f.channel,
 				   kind_name(f.kind),
 				   vmapp_transport_rule_name(rule));
 			if (ch)
@@ -1166,7 +696,7 @@ static void stream_read(struct vmapp_bridge *b)
 {
 	/* At most one whole frame is buffered beyond what is handled, and
 	 * nothing is read while the peer does not read our answers. */
-	for (int i = 0; i < 16 && !b->closed && !stream_full(b); i++) {
+	for (int i = 0; i < 16 && !b->closed && !vmapp_bridge_stream_full(b); i++) {
 		uint8_t *p = vmapp_buf_reserve(&b->in, STREAM_READ);
 		if (!p) {
 			stream_fail(b, VMAPP_TRANSPORT_RULE_NO_MEMORY);
@@ -1176,7 +706,7 @@ static void stream_read(struct vmapp_bridge *b)
 		if (n < 0) {
 			if (errno == EAGAIN || errno == EINTR)
 				return;
-			bridge_log(b, "stream: %s", strerror(errno));
+			vmapp_bridge_log(b, "stream: %s", strerror(errno));
 			b->closed = true;
 			b->peer_eof = true;
 			return;
@@ -1184,10 +714,10 @@ static void stream_read(struct vmapp_bridge *b)
 		if (n == 0) {
 			if (vmapp_buf_size(&b->in) > 0) {
 				/* Cut off inside a frame: not an orderly end. */
-				bridge_log(b, "the stream ended inside a frame");
+				vmapp_bridge_log(b, "the stream ended inside a frame");
 				b->error = true;
 			} else if (b->config.verbose || b->n_open > 0) {
-				bridge_log(b, "the peer closed the stream");
+				vmapp_bridge_log(b, "the peer closed the stream");
 			}
 			b->closed = true;
 			b->peer_eof = true;
@@ -1201,72 +731,6 @@ static void stream_read(struct vmapp_bridge *b)
 }
 
 /* ---- local fds ---- */
-
-static void pipe_update(struct vmapp_bridge *b, struct pipe *p)
-{
-	uint32_t events = 0;
-	if (p->we_read && p->armed && p->ch->head_op == p->ch->n_ops &&
-	    vmapp_transport_send_room(&b->state, p->ch->id) > PIPE_DATA_FIXED && !stream_full(b))
-		events = EPOLLIN;
-	if (!p->we_read && vmapp_buf_size(&p->pending) > 0)
-		events = EPOLLOUT;
-	if (events != p->events && epoll_set(b, EPOLL_CTL_MOD, p->fd, events, &p->source) == 0)
-		p->events = events;
-}
-
-static void pipe_write(struct vmapp_bridge *b, struct pipe *p)
-{
-	struct vmapp_bridge_channel *ch = p->ch;
-	while (vmapp_buf_size(&p->pending) > 0) {
-		ssize_t n = write(p->fd, vmapp_buf_head(&p->pending), vmapp_buf_size(&p->pending));
-		if (n < 0) {
-			if (errno == EAGAIN || errno == EINTR)
-				break;
-			/* The reader went away: stop the writer. */
-			channel_credit(ch, (uint32_t)vmapp_buf_size(&p->pending));
-			vmapp_transport_send_pipe_cancel(&b->state, &b->out, ch->id, p->ref);
-			pipe_free(ch, p);
-			return;
-		}
-		vmapp_buf_consume(&p->pending, (size_t)n);
-		channel_credit(ch, (uint32_t)n);
-	}
-	if (p->end_received && vmapp_buf_size(&p->pending) == 0) {
-		vmapp_transport_send_pipe_cancel(&b->state, &b->out, ch->id, p->ref);
-		pipe_free(ch, p);
-		return;
-	}
-	pipe_update(b, p);
-}
-
-static void pipe_read(struct vmapp_bridge *b, struct pipe *p)
-{
-	struct vmapp_bridge_channel *ch = p->ch;
-	uint32_t room = vmapp_transport_send_room(&b->state, ch->id);
-	if (room <= PIPE_DATA_FIXED || ch->head_op < ch->n_ops) {
-		pipe_update(b, p);
-		return;
-	}
-	uint32_t want = room - PIPE_DATA_FIXED;
-	if (want > PIPE_CHUNK)
-		want = PIPE_CHUNK;
-	uint8_t buf[PIPE_CHUNK];
-	ssize_t n = read(p->fd, buf, want);
-	if (n < 0 && (errno == EAGAIN || errno == EINTR))
-		return;
-	if (n <= 0) {
-		vmapp_transport_send_pipe_end(&b->state, &b->out, ch->id, p->ref);
-		pipe_free(ch, p);
-		return;
-	}
-	if (vmapp_transport_send_pipe_data(&b->state, &b->out, ch->id, p->ref, buf,
-					   (uint32_t)n) < 0) {
-		/* The peer cancelled it. */
-		pipe_free(ch, p);
-		return;
-	}
-	pipe_update(b, p);
-}
 
 static void wayland_ready(struct vmapp_bridge *b, struct vmapp_bridge_channel *ch, uint32_t events)
 {
@@ -1305,7 +769,7 @@ static uint32_t credit_threshold(const struct vmapp_bridge *b)
 /* Everything a channel does after its fds or the stream moved. */
 static void channel_update(struct vmapp_bridge *b, struct vmapp_bridge_channel *ch)
 {
-	int r = is_guest(b) ? guest_take_messages(ch) : host_take_messages(ch);
+	int r = vmapp_bridge_is_guest(b) ? guest_take_messages(ch) : host_take_messages(ch);
 	if (r < 0) {
 		channel_close(ch, r == -EPROTO ? VMAPP_TRANSPORT_REASON_WAYLAND
 					       : VMAPP_TRANSPORT_REASON_INTERNAL,
@@ -1323,7 +787,7 @@ static void channel_update(struct vmapp_bridge *b, struct vmapp_bridge_channel *
 		return;
 	}
 	if (!vmapp_side_pending(&ch->wl) && ch->unconsumed > 0) {
-		channel_credit(ch, ch->unconsumed);
+		vmapp_bridge_credit(ch, ch->unconsumed);
 		ch->unconsumed = 0;
 	}
 	if (ch->credit_due && b->state.channels[ch->id].due >= credit_threshold(b)) {
@@ -1337,10 +801,10 @@ static void channel_update(struct vmapp_bridge *b, struct vmapp_bridge_channel *
 		channel_gone(ch);
 		return;
 	}
-	bool want_read = queued_bytes(ch) + ch->seg_len < QUEUE_BYTES_MAX && !stream_full(b);
+	bool want_read = queued_bytes(ch) + ch->seg_len < QUEUE_BYTES_MAX && !vmapp_bridge_stream_full(b);
 	vmapp_side_update(b->epoll_fd, &ch->wl, want_read);
 	for (struct pipe *p = ch->pipes; p; p = p->next)
-		pipe_update(b, p);
+		vmapp_bridge_pipe_update(b, p);
 }
 
 void vmapp_bridge_dispatch(struct vmapp_bridge *b)
@@ -1368,9 +832,9 @@ void vmapp_bridge_dispatch(struct vmapp_bridge *b)
 			if (p->fd < 0 || !p->ch->active)
 				break;
 			if (p->we_read)
-				pipe_read(b, p);
+				vmapp_bridge_pipe_read(b, p);
 			else
-				pipe_write(b, p);
+				vmapp_bridge_pipe_write(b, p);
 			break;
 		}
 		}
@@ -1381,10 +845,10 @@ void vmapp_bridge_dispatch(struct vmapp_bridge *b)
 			channel_update(b, b->channels[id]);
 	stream_flush(b);
 	if (!b->closed) {
-		uint32_t want = (stream_full(b) ? 0 : EPOLLIN) |
+		uint32_t want = (vmapp_bridge_stream_full(b) ? 0 : EPOLLIN) |
 				(vmapp_buf_size(&b->out) > 0 ? EPOLLOUT : 0);
 		if (want != b->stream_events &&
-		    epoll_set(b, EPOLL_CTL_MOD, b->stream_fd, want, &b->stream_source) == 0)
+		    vmapp_bridge_epoll_set(b, EPOLL_CTL_MOD, b->stream_fd, want, &b->stream_source) == 0)
 			b->stream_events = want;
 	}
 	free_dead(b);
@@ -1414,7 +878,7 @@ struct vmapp_bridge *vmapp_bridge_create(const struct vmapp_bridge_config *confi
 	if (vmapp_transport_send_hello(&b->state, &b->out) < 0)
 		goto fail;
 	b->stream_events = EPOLLIN | EPOLLOUT;
-	if (epoll_set(b, EPOLL_CTL_ADD, stream_fd, b->stream_events, &b->stream_source) < 0)
+	if (vmapp_bridge_epoll_set(b, EPOLL_CTL_ADD, stream_fd, b->stream_events, &b->stream_source) < 0)
 		goto fail;
 	return b;
 fail:
