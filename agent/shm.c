@@ -36,8 +36,6 @@
  * what they declared (a full-frame animation: the comparison only costs). */
 #define AUTO_STREAK 3
 
-#define FOURCC(a, b, c, d) \
-	((uint32_t)(a) | (uint32_t)(b) << 8 | (uint32_t)(c) << 16 | (uint32_t)(d) << 24)
 
 /* Half-open, in 64 bits so that x + width of any int32s neither wraps nor
  * needs clamping before it is clipped to a buffer. */
@@ -232,46 +230,6 @@ static int push_op(struct vmapp_shm_ops *ops, enum vmapp_shm_op_kind kind, uint3
 		.kind = kind, .ref = ref, .offset = offset, .size = size,
 	};
 	return 0;
-}
-
-/* Bytes per pixel of the single-plane formats wl_shm clients use; 0 for
- * the others, whose damage then covers whole rows of `stride` bytes. */
-static uint32_t format_bpp(uint32_t format)
-{
-	switch (format) {
-	case 0: /* argb8888 */
-	case 1: /* xrgb8888 */
-	case FOURCC('A', 'R', '2', '4'): case FOURCC('X', 'R', '2', '4'):
-	case FOURCC('A', 'B', '2', '4'): case FOURCC('X', 'B', '2', '4'):
-	case FOURCC('R', 'A', '2', '4'): case FOURCC('R', 'X', '2', '4'):
-	case FOURCC('B', 'A', '2', '4'): case FOURCC('B', 'X', '2', '4'):
-	case FOURCC('A', 'R', '3', '0'): case FOURCC('X', 'R', '3', '0'):
-	case FOURCC('A', 'B', '3', '0'): case FOURCC('X', 'B', '3', '0'):
-	case FOURCC('R', 'A', '3', '0'): case FOURCC('R', 'X', '3', '0'):
-	case FOURCC('B', 'A', '3', '0'): case FOURCC('B', 'X', '3', '0'):
-		return 4;
-	case FOURCC('R', 'G', '2', '4'): case FOURCC('B', 'G', '2', '4'):
-		return 3;
-	case FOURCC('R', 'G', '1', '6'): case FOURCC('B', 'G', '1', '6'):
-	case FOURCC('A', 'R', '1', '5'): case FOURCC('X', 'R', '1', '5'):
-	case FOURCC('A', 'B', '1', '5'): case FOURCC('X', 'B', '1', '5'):
-	case FOURCC('R', 'A', '1', '5'): case FOURCC('R', 'X', '1', '5'):
-	case FOURCC('B', 'A', '1', '5'): case FOURCC('B', 'X', '1', '5'):
-	case FOURCC('A', 'R', '1', '2'): case FOURCC('X', 'R', '1', '2'):
-	case FOURCC('A', 'B', '1', '2'): case FOURCC('X', 'B', '1', '2'):
-	case FOURCC('R', 'A', '1', '2'): case FOURCC('R', 'X', '1', '2'):
-	case FOURCC('B', 'A', '1', '2'): case FOURCC('B', 'X', '1', '2'):
-		return 2;
-	case FOURCC('C', '8', ' ', ' '): case FOURCC('R', '8', ' ', ' '):
-		return 1;
-	case FOURCC('A', 'B', '4', 'H'): case FOURCC('X', 'B', '4', 'H'):
-	case FOURCC('A', 'R', '4', 'H'): case FOURCC('X', 'R', '4', 'H'):
-	case FOURCC('A', 'B', '4', '8'): case FOURCC('X', 'B', '4', '8'):
-	case FOURCC('A', 'R', '4', '8'): case FOURCC('X', 'R', '4', '8'):
-		return 8;
-	default:
-		return 0;
-	}
 }
 
 static bool box_contains(const struct box *outer, const struct box *inner)
@@ -564,7 +522,7 @@ static int create_buffer(struct vmapp_shm_tracker *t, struct vmapp_shm_pool *poo
 		.width = untrusted_width,
 		.height = untrusted_height,
 		.stride = untrusted_stride,
-		.bpp = format_bpp(untrusted_format),
+		.bpp = vmapp_shm_format_bpp(untrusted_format),
 	};
 	int r = index_put(t, KEY_BUFFER, id, b);
 	if (r < 0) {

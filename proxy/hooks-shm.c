@@ -5,38 +5,8 @@
 #include <unistd.h>
 
 #include "hooks-impl.h"
+#include "shmdiff.h"
 #include "vmapp-tables.h"
-
-#define FOURCC(a, b, c, d) \
-	((uint32_t)(a) | (uint32_t)(b) << 8 | (uint32_t)(c) << 16 | (uint32_t)(d) << 24)
-
-/* Bytes per pixel of the single-plane formats a compositor may offer; 1
- * for anything else, which still bounds stride >= width. */
-static uint32_t format_bpp(uint32_t format)
-{
-	switch (format) {
-	case 0: /* argb8888 */
-	case 1: /* xrgb8888 */
-	case FOURCC('A', 'B', '2', '4'): case FOURCC('X', 'B', '2', '4'):
-	case FOURCC('R', 'A', '2', '4'): case FOURCC('R', 'X', '2', '4'):
-	case FOURCC('B', 'A', '2', '4'): case FOURCC('B', 'X', '2', '4'):
-	case FOURCC('A', 'R', '3', '0'): case FOURCC('X', 'R', '3', '0'):
-	case FOURCC('A', 'B', '3', '0'): case FOURCC('X', 'B', '3', '0'):
-		return 4;
-	case FOURCC('R', 'G', '2', '4'): case FOURCC('B', 'G', '2', '4'):
-		return 3;
-	case FOURCC('R', 'G', '1', '6'): case FOURCC('B', 'G', '1', '6'):
-	case FOURCC('A', 'R', '1', '5'): case FOURCC('X', 'R', '1', '5'):
-	case FOURCC('A', 'R', '1', '2'): case FOURCC('X', 'R', '1', '2'):
-		return 2;
-	case FOURCC('A', 'B', '4', 'H'): case FOURCC('X', 'B', '4', 'H'):
-	case FOURCC('A', 'R', '4', 'H'): case FOURCC('X', 'R', '4', 'H'):
-	case FOURCC('A', 'B', '4', '8'): case FOURCC('X', 'B', '4', '8'):
-		return 8;
-	default:
-		return 1;
-	}
-}
 
 enum vmapp_rule vmapp_hook_shm_format(struct vmapp_hook_ctx *ctx)
 {
@@ -144,7 +114,9 @@ enum vmapp_rule vmapp_hook_shm_create_buffer(struct vmapp_hook_ctx *ctx)
 	    untrusted_stride <= 0)
 		return VMAPP_RULE_SHM_BUFFER_GEOMETRY;
 	/* All in 64 bits: width * bpp and stride * height overflow 32. */
-	uint64_t row = (uint64_t)untrusted_width * format_bpp(untrusted_format);
+	/* Formats of unknown size per pixel still bound stride >= width. */
+	uint32_t bpp = vmapp_shm_format_bpp(untrusted_format);
+	uint64_t row = (uint64_t)untrusted_width * (bpp ? bpp : 1);
 	if ((uint64_t)untrusted_stride < row)
 		return VMAPP_RULE_SHM_BUFFER_GEOMETRY;
 	uint64_t end = (uint64_t)untrusted_offset +

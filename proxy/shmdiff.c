@@ -91,3 +91,44 @@ size_t vmapp_shmdiff_damage(uint64_t offset, int32_t width, int32_t height, int3
 	}
 	return n;
 }
+
+#define FOURCC(a, b, c, d) \
+	((uint32_t)(a) | (uint32_t)(b) << 8 | (uint32_t)(c) << 16 | (uint32_t)(d) << 24)
+
+uint32_t vmapp_shm_format_bpp(uint32_t format)
+{
+	switch (format) {
+	case 0: /* argb8888 */
+	case 1: /* xrgb8888 */
+	case FOURCC('A', 'R', '2', '4'): case FOURCC('X', 'R', '2', '4'):
+	case FOURCC('A', 'B', '2', '4'): case FOURCC('X', 'B', '2', '4'):
+	case FOURCC('R', 'A', '2', '4'): case FOURCC('R', 'X', '2', '4'):
+	case FOURCC('B', 'A', '2', '4'): case FOURCC('B', 'X', '2', '4'):
+	case FOURCC('A', 'R', '3', '0'): case FOURCC('X', 'R', '3', '0'):
+	case FOURCC('A', 'B', '3', '0'): case FOURCC('X', 'B', '3', '0'):
+	case FOURCC('R', 'A', '3', '0'): case FOURCC('R', 'X', '3', '0'):
+	case FOURCC('B', 'A', '3', '0'): case FOURCC('B', 'X', '3', '0'):
+		return 4;
+	case FOURCC('R', 'G', '2', '4'): case FOURCC('B', 'G', '2', '4'):
+		return 3;
+	case FOURCC('R', 'G', '1', '6'): case FOURCC('B', 'G', '1', '6'):
+	case FOURCC('A', 'R', '1', '5'): case FOURCC('X', 'R', '1', '5'):
+	case FOURCC('A', 'B', '1', '5'): case FOURCC('X', 'B', '1', '5'):
+	case FOURCC('R', 'A', '1', '5'): case FOURCC('R', 'X', '1', '5'):
+	case FOURCC('B', 'A', '1', '5'): case FOURCC('B', 'X', '1', '5'):
+	case FOURCC('A', 'R', '1', '2'): case FOURCC('X', 'R', '1', '2'):
+	case FOURCC('A', 'B', '1', '2'): case FOURCC('X', 'B', '1', '2'):
+	case FOURCC('R', 'A', '1', '2'): case FOURCC('R', 'X', '1', '2'):
+	case FOURCC('B', 'A', '1', '2'): case FOURCC('B', 'X', '1', '2'):
+		return 2;
+	case FOURCC('C', '8', ' ', ' '): case FOURCC('R', '8', ' ', ' '):
+		return 1;
+	case FOURCC('A', 'B', '4', 'H'): case FOURCC('X', 'B', '4', 'H'):
+	case FOURCC('A', 'R', '4', 'H'): case FOURCC('X', 'R', '4', 'H'):
+	case FOURCC('A', 'B', '4', '8'): case FOURCC('X', 'B', '4', '8'):
+	case FOURCC('A', 'R', '4', '8'): case FOURCC('X', 'R', '4', '8'):
+		return 8;
+	default:
+		return 0;
+	}
+}

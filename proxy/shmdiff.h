@@ -53,4 +53,9 @@ size_t vmapp_shmdiff_damage(uint64_t offset, int32_t width, int32_t height, int3
 			    uint32_t bpp, const struct vmapp_rect *rects, size_t n_rects,
 			    struct vmapp_span *spans, size_t max_spans);
 
+/* Bytes per pixel of the single-plane wl_shm formats (drm fourcc codes,
+ * and wl_shm's own 0 and 1 for argb8888 and xrgb8888); 0 for the others
+ * (planar or unknown). */
+uint32_t vmapp_shm_format_bpp(uint32_t format);
+
 #endif
