@@ -20,6 +20,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "error-at.h"
 #include "policy.h"
 
 /* A directive fits on a line of this many bytes; longer lines are refused
@@ -130,17 +131,10 @@ static int fail(struct parser *p, const char *fmt, ...)
 static int fail(struct parser *p, const char *fmt, ...)
 {
 	va_list ap;
-	int n;
-
-	if (!p->error || p->error_size == 0)
-		return -EINVAL;
-	n = snprintf(p->error, p->error_size, "%s:%zu: ", p->filename, p->line);
-	if (n < 0 || (size_t)n >= p->error_size)
-		return -EINVAL;
 	va_start(ap, fmt);
-	vsnprintf(p->error + n, p->error_size - (size_t)n, fmt, ap);
+	int r = vmapp_error_at(p->error, p->error_size, p->filename, p->line, fmt, ap);
 	va_end(ap);
-	return -EINVAL;
+	return r;
 }
 
 /* Quotes a token for an error message: 'tok', or 'tok...' when cut.

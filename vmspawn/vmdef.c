@@ -19,6 +19,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "error-at.h"
 #include "sanitize.h"
 #include "vmdef.h"
 #include "wire.h"
@@ -712,17 +713,10 @@ static int fail(struct parser *p, const char *fmt, ...) __attribute__((format(pr
 static int fail(struct parser *p, const char *fmt, ...)
 {
 	va_list ap;
-	int n;
-
-	if (!p->error || p->error_size == 0)
-		return -EINVAL;
-	n = snprintf(p->error, p->error_size, "%s:%zu: ", p->filename, p->line);
-	if (n < 0 || (size_t)n >= p->error_size)
-		return -EINVAL;
 	va_start(ap, fmt);
-	vsnprintf(p->error + n, p->error_size - (size_t)n, fmt, ap);
+	int r = vmapp_error_at(p->error, p->error_size, p->filename, p->line, fmt, ap);
 	va_end(ap);
-	return -EINVAL;
+	return r;
 }
 
 static bool is_blank(char c)
