@@ -404,8 +404,10 @@ static int expand_word(struct vmapp_desktop_entry *e, size_t *bytes, const char 
 	return push_word(e, bytes, out, o);
 }
 
-/* Splits an unescaped Exec value into e->argv by the spec's quoting rules. */
-static int split_exec(struct vmapp_desktop_entry *e, const char *s, size_t n)
+/* Splits an unescaped Exec value into e->argv by the spec's quoting rules;
+ * then expands each word's field codes, or, without field_codes, keeps it
+ * as it is (a '%' is then literal). */
+static int split_exec(struct vmapp_desktop_entry *e, const char *s, size_t n, bool field_codes)
 {
 	char word[VMAPP_DESKTOP_MAX_VALUE + 1]; /* n <= MAX_VALUE: unquoting only shrinks */
 	size_t i = 0, bytes = 0;
@@ -444,7 +446,7 @@ static int split_exec(struct vmapp_desktop_entry *e, const char *s, size_t n)
 				word[w++] = s[i++];
 			}
 		}
-		r = expand_word(e, &bytes, word, w);
+		r = field_codes ? expand_word(e, &bytes, word, w) : push_word(e, &bytes, word, w);
 		if (r < 0)
 			return r;
 	}
@@ -463,7 +465,7 @@ static int parse_exec(const struct raw *r, struct vmapp_desktop_entry *e)
 	e->argv = calloc(VMAPP_DESKTOP_MAX_ARGS + 1, sizeof(*e->argv));
 	if (!e->argv)
 		return -ENOMEM;
-	int ret = split_exec(e, value, len);
+	int ret = split_exec(e, value, len, true);
 	if (ret < 0)
 		return ret;
 	char **shrunk = realloc(e->argv, (e->argc + 1) * sizeof(*e->argv));
@@ -1070,6 +1072,41 @@ int vmapp_desktop_sanitize(const struct vmapp_desktop_entry *untrusted, const ch
 nomem:
 	vmapp_desktop_entry_finish(&c);
 	return -ENOMEM;
+}
+
+int vmapp_desktop_entry_from_app(const char *untrusted_id, const char *untrusted_name,
+				 const char *untrusted_exec, struct vmapp_desktop_entry *ret_untrusted)
+{
+	struct vmapp_desktop_entry e = { 0 };
+	size_t len;
+	int r;
+
+	if (!untrusted_id || !untrusted_name || !untrusted_exec)
+		return -EINVAL;
+	/* split_exec()'s word buffer holds MAX_VALUE bytes: unquoting only
+	 * shrinks, so a longer value could not give a valid argv anyway. */
+	len = strnlen(untrusted_exec, VMAPP_DESKTOP_MAX_VALUE + 1);
+	if (len > VMAPP_DESKTOP_MAX_VALUE)
+		return -EINVAL;
+	e.id = strdup(untrusted_id);
+	e.name = strdup(untrusted_name);
+	e.argv = calloc(VMAPP_DESKTOP_MAX_ARGS + 1, sizeof(*e.argv));
+	if (!e.id || !e.name || !e.argv) {
+		r = -ENOMEM;
+		goto fail;
+	}
+	/* The agent has expanded the field codes already (it sends the argv
+	 * vmapp_desktop_parse() gave it, requoted): expanding them again
+	 * would turn a literal "%%u" into "%u" into nothing. */
+	r = split_exec(&e, untrusted_exec, len, false);
+	if (r < 0)
+		goto fail;
+	*ret_untrusted = e;
+	return 0;
+
+fail:
+	vmapp_desktop_entry_finish(&e);
+	return r;
 }
 
 /* Appends to a caller's buffer; len keeps counting past the end, so that

@@ -185,6 +185,26 @@ int vmapp_desktop_sanitize(const struct vmapp_desktop_entry *untrusted, const ch
 			   struct vmapp_desktop_entry *ret_clean);
 
 /*
+ * Host side: the untrusted entry for one application of a guest's APPS
+ * frame (vmapp-transport(7)), whose three strings are the desktop id, the
+ * unlocalised Name, and Exec as the agent sends it: the argv that
+ * vmapp_desktop_parse() gave, field codes already expanded, each word in
+ * double quotes with " ` $ \ backslashed, joined by spaces, and no string
+ * escaping.  Exec is split by the spec's quoting rules only (so a '%' is
+ * literal, as it was in the guest's argv); unquoted words are taken too,
+ * without reserved characters.  Nothing else is checked: the result is
+ * for vmapp_desktop_sanitize(), which checks the id and the words.  No
+ * comment, icon or categories (the frame has none), terminal false.
+ * Returns 0 and fills ret_untrusted (the caller finishes it), -EINVAL for
+ * a NULL string or an Exec that is malformed, empty or over the limits
+ * (VMAPP_DESKTOP_MAX_VALUE bytes, VMAPP_DESKTOP_MAX_ARGS words), or
+ * -ENOMEM.
+ */
+int vmapp_desktop_entry_from_app(const char *untrusted_id, const char *untrusted_name,
+				 const char *untrusted_exec,
+				 struct vmapp_desktop_entry *ret_untrusted);
+
+/*
  * Writes the host .desktop text for a sanitised entry into buf (size
  * bytes, NUL-terminated):
  *
