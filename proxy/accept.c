@@ -68,15 +68,7 @@ static void send_command(struct acceptor *a)
 static int open_channel(void *data, uint32_t channel)
 {
 	struct acceptor *a = data;
-	int sv[2];
-	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0, sv) < 0)
-		return -errno;
-	int r = vmapp_relay_add_client(a->relay, sv[0]);
-	if (r < 0) {
-		close(sv[1]);
-		return r;
-	}
-	return sv[1];
+	return vmapp_relay_add_pair(a->relay);
 }
 
 static void end_stream(struct acceptor *a)

@@ -38,7 +38,9 @@ struct external {
 	void (*dispatch)(void *data); /* NULL: a free slot */
 	void *data;
 };
-#define RELAY_EXTERNALS_MAX 4
+/* The transport bridge, and a VM's proxy: its control socket, one per
+ * control client, a timer. */
+#define RELAY_EXTERNALS_MAX 80
 
 
 struct client {
@@ -373,6 +375,19 @@ static void accept_client(struct vmapp_relay *relay)
 		vmapp_relay_add_client(relay, fd);
 }
 
+int vmapp_relay_add_pair(struct vmapp_relay *relay)
+{
+	int sv[2];
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0, sv) < 0)
+		return -errno;
+	int r = vmapp_relay_add_client(relay, sv[0]);
+	if (r < 0) {
+		close(sv[1]);
+		return r;
+	}
+	return sv[1];
+}
+
 int vmapp_relay_add_source(struct vmapp_relay *relay, int fd, void (*dispatch)(void *data),
 			   void *data)
 {
@@ -534,6 +549,11 @@ void vmapp_relay_destroy(struct vmapp_relay *relay)
 void vmapp_relay_watch_child(struct vmapp_relay *relay, pid_t pid)
 {
 	relay->child = pid;
+}
+
+bool vmapp_relay_child_exited(const struct vmapp_relay *relay)
+{
+	return relay->child_done;
 }
 
 int vmapp_relay_run(struct vmapp_relay *relay)

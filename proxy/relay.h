@@ -27,8 +27,12 @@ void vmapp_relay_destroy(struct vmapp_relay *relay); /* accepts NULL; removes th
  * with its own connection to the compositor.  0 or -errno. */
 int vmapp_relay_add_client(struct vmapp_relay *relay, int fd);
 
+/* A client on a socket pair: the relay serves one end, the caller gets
+ * the other (connected, CLOEXEC, non-blocking), or -errno.  How a VM's
+ * channels reach the validator. */
+int vmapp_relay_add_pair(struct vmapp_relay *relay);
 /* Serves fd in the loop too: dispatch(data) runs whenever it is readable
- * (level-triggered).  At most 4. */
+ * (level-triggered).  At most 80; -ENOSPC beyond. */
 int vmapp_relay_add_source(struct vmapp_relay *relay, int fd, void (*dispatch)(void *data),
 			   void *data);
 
@@ -40,6 +44,8 @@ void vmapp_relay_stop(struct vmapp_relay *relay);
 
 /* Watches a child: when it exits, vmapp_relay_run returns its status. */
 void vmapp_relay_watch_child(struct vmapp_relay *relay, pid_t pid);
+/* The watched child exited (and was reaped). */
+bool vmapp_relay_child_exited(const struct vmapp_relay *relay);
 
 /*
  * Serves until SIGTERM, SIGINT or SIGHUP (returns 0) or until the watched

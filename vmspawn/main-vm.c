@@ -22,8 +22,13 @@ static const struct command commands[] = {
 	  vmapp_vm_cmd_show },
 	{ "set", "set NAME KEY=VALUE...",
 	  "change settings; the file's other lines and comments stay", vmapp_vm_cmd_set },
-	{ "delete", "delete NAME", "remove the definition and the VM's state folder",
+	{ "delete", "delete NAME",
+	  "remove the definition, the VM's state folder and its menu entries",
 	  vmapp_vm_cmd_delete },
+	{ "start", "start NAME", "start the VM and its proxy; return once its agent answers",
+	  vmapp_vm_cmd_start },
+	{ "stop", "stop NAME", "stop the VM: QEMU, its proxy and their sockets go",
+	  vmapp_vm_cmd_stop },
 	{ "help", "help [COMMAND]", "show this help, or one command's", NULL },
 };
 
@@ -43,7 +48,8 @@ static void usage(FILE *f)
 		"Usage: vmapp-vm [OPTIONS] COMMAND [ARGS...]\n"
 		"\n"
 		"Creates, lists, shows, changes and deletes VM definitions, the files\n"
-		"$XDG_CONFIG_HOME/vmapp/NAME.vm (see vmapp-vm(5)).\n"
+		"$XDG_CONFIG_HOME/vmapp/NAME.vm (see vmapp-vm(5)), and starts and stops\n"
+		"the VMs.  Apps run in a VM with vmapp-proxy --vm NAME COMMAND.\n"
 		"\n"
 		"Commands:\n");
 	for (size_t i = 0; i < N_COMMANDS; i++)
@@ -122,7 +128,7 @@ int main(int argc, char *argv[])
 			fprintf(stderr, "vmapp-vm: unknown command '%s' ", word);
 		else
 			fprintf(stderr, "vmapp-vm: unknown command ");
-		fprintf(stderr, "(expected create, list, show, set, delete or help)\n");
+		fprintf(stderr, "(expected create, list, show, set, delete, start, stop or help)\n");
 		return VMAPP_VM_EXIT_USAGE;
 	}
 	argc -= optind + 1;

@@ -22,6 +22,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "export.h"
 #include "vm-cli.h"
 
 /* More than the keys there are (12): room for new ones, checked at run time. */
@@ -679,6 +680,10 @@ int vmapp_vm_cmd_delete(const struct vmapp_env *env, int argc, char *argv[])
 		say("%s is a folder, not a VM definition", paths.config_file);
 		goto out;
 	}
+	if (vmapp_vm_running(&paths)) {
+		say("VM '%s' is running; stop it first: vmapp-vm stop %s", argv[0], argv[0]);
+		goto out;
+	}
 	/* The state first: when it can not all go, the definition stays and
 	 * delete can be run again. */
 	r = remove_tree(paths.state_dir);
@@ -691,6 +696,15 @@ int vmapp_vm_cmd_delete(const struct vmapp_env *env, int argc, char *argv[])
 		say("can not remove %s: %s; the definition is kept", paths.state_dir,
 		    strerror(-r));
 		goto out;
+	}
+	char apps[VMAPP_VM_PATH_MAX];
+	if (vmapp_export_dir(env, apps, sizeof(apps)) == 0) {
+		r = vmapp_export_remove_vm(apps, argv[0]);
+		if (r < 0) {
+			say("can not remove the menu entries of '%s' from %s: %s; the definition "
+			    "is kept", argv[0], apps, strerror(-r));
+			goto out;
+		}
 	}
 	if (unlink(paths.config_file) < 0) {
 		say("%s: %s", paths.config_file, strerror(errno));

@@ -21,5 +21,10 @@ int vmapp_vm_cmd_list(const struct vmapp_env *env, int argc, char *argv[]);
 int vmapp_vm_cmd_show(const struct vmapp_env *env, int argc, char *argv[]);
 int vmapp_vm_cmd_set(const struct vmapp_env *env, int argc, char *argv[]);
 int vmapp_vm_cmd_delete(const struct vmapp_env *env, int argc, char *argv[]);
+int vmapp_vm_cmd_start(const struct vmapp_env *env, int argc, char *argv[]);
+int vmapp_vm_cmd_stop(const struct vmapp_env *env, int argc, char *argv[]);
+
+/* 1 when the VM's proxy answers on its control socket. */
+int vmapp_vm_running(const struct vmapp_vm_paths *paths);
 
 #endif

@@ -1070,6 +1070,8 @@ static void clear_runtime(struct vmapp_vm_paths *paths)
 	paths->transport_socket[0] = '\0';
 	paths->virtiofs_socket[0] = '\0';
 	paths->qmp_socket[0] = '\0';
+	paths->control_socket[0] = '\0';
+	paths->lock_file[0] = '\0';
 }
 
 int vmapp_vm_config_dir(const struct vmapp_env *env, char *buf, size_t size,
@@ -1114,7 +1116,10 @@ int vmapp_vm_paths_init(struct vmapp_vm_paths *paths, const struct vmapp_env *en
 		return r;
 	if (join(paths->state_dir, sizeof(paths->state_dir), "%s/vmapp/%s", base, name) < 0 ||
 	    join(paths->console_log, sizeof(paths->console_log), "%s/console.log",
-		 paths->state_dir) < 0)
+		 paths->state_dir) < 0 ||
+	    join(paths->vm_log, sizeof(paths->vm_log), "%s/vm.log", paths->state_dir) < 0 ||
+	    join(paths->overlay, sizeof(paths->overlay), "%s/root.qcow2", paths->state_dir) < 0 ||
+	    join(paths->audio_wav, sizeof(paths->audio_wav), "%s/audio.wav", paths->state_dir) < 0)
 		goto too_long;
 
 	r = base_dir(base, sizeof(base), env->xdg_data_home, env, ".local/share", "XDG_DATA_HOME",
@@ -1136,6 +1141,10 @@ int vmapp_vm_paths_init(struct vmapp_vm_paths *paths, const struct vmapp_env *en
 		    join(paths->virtiofs_socket, sizeof(paths->virtiofs_socket),
 			 "%s/virtiofs.sock", paths->runtime_dir) < 0 ||
 		    join(paths->qmp_socket, sizeof(paths->qmp_socket), "%s/qmp.sock",
+			 paths->runtime_dir) < 0 ||
+		    join(paths->control_socket, sizeof(paths->control_socket), "%s/control.sock",
+			 paths->runtime_dir) < 0 ||
+		    join(paths->lock_file, sizeof(paths->lock_file), "%s/lock",
 			 paths->runtime_dir) < 0)
 			clear_runtime(paths);
 	}
@@ -1166,8 +1175,7 @@ int vmapp_vm_image_dir(const struct vmapp_vmdef *def, const struct vmapp_vm_path
 	return join(buf, size, "%s/%s", paths->images_dir, def->image);
 }
 
-/* mkdir -p with mode for the folders it makes. */
-static int make_dirs(const char *path, mode_t mode)
+int vmapp_make_dirs(const char *path, mode_t mode)
 {
 	char buf[VMAPP_VM_PATH_MAX];
 
@@ -1282,7 +1290,7 @@ int vmapp_vm_create_from(const struct vmapp_vm_paths *paths, const struct vmapp_
 	r = vmapp_vmdef_check(def, ret_error, error_size);
 	if (r < 0)
 		return r;
-	r = make_dirs(paths->config_dir, 0700);
+	r = vmapp_make_dirs(paths->config_dir, 0700);
 	if (r < 0) {
 		set_error(ret_error, error_size, "%s: %s", paths->config_dir, strerror(-r));
 		return r;

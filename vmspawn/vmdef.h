@@ -182,6 +182,9 @@ struct vmapp_vm_paths {
 	char config_file[VMAPP_VM_PATH_MAX]; /* CONFIG/vmapp/NAME.vm */
 	char state_dir[VMAPP_VM_PATH_MAX];   /* STATE/vmapp/NAME: disks, logs */
 	char console_log[VMAPP_VM_PATH_MAX]; /* STATE/vmapp/NAME/console.log */
+	char vm_log[VMAPP_VM_PATH_MAX];      /* STATE/vmapp/NAME/vm.log: the VM's proxy and QEMU */
+	char overlay[VMAPP_VM_PATH_MAX];     /* STATE/vmapp/NAME/root.qcow2: the VM's own disk */
+	char audio_wav[VMAPP_VM_PATH_MAX];   /* STATE/vmapp/NAME/audio.wav (audio_backend wav) */
 	char images_dir[VMAPP_VM_PATH_MAX];  /* DATA/vmapp/images: built images, one folder each */
 	/* Only when has_runtime (XDG_RUNTIME_DIR is set, absolute, and the
 	 * socket paths fit); else empty strings. */
@@ -191,6 +194,8 @@ struct vmapp_vm_paths {
 	char transport_socket[VMAPP_SOCKET_PATH_MAX];       /* .../transport.sock (serial) */
 	char virtiofs_socket[VMAPP_SOCKET_PATH_MAX];        /* .../virtiofs.sock */
 	char qmp_socket[VMAPP_SOCKET_PATH_MAX];             /* .../qmp.sock */
+	char control_socket[VMAPP_SOCKET_PATH_MAX];         /* .../control.sock: the VM's proxy */
+	char lock_file[VMAPP_VM_PATH_MAX];                  /* .../lock: held by the VM's proxy */
 };
 
 /* CONFIG/vmapp, the folder of every NAME.vm: 0, or -EINVAL or
@@ -215,6 +220,9 @@ const char *vmapp_vm_paths_runtime_error(const struct vmapp_vm_paths *paths,
  * images_dir/IMAGE.  0 or -ENAMETOOLONG. */
 int vmapp_vm_image_dir(const struct vmapp_vmdef *def, const struct vmapp_vm_paths *paths,
 		       char *buf, size_t size);
+
+/* mkdir -p path, mode for the folders it makes: 0 or -errno. */
+int vmapp_make_dirs(const char *path, unsigned int mode);
 
 /*
  * Writes a new NAME.vm with every default into paths->config_dir (made,

@@ -1,0 +1,238 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * `vmapp-proxy --vm NAME [COMMAND...]` (vm.h): finds the VM's proxy on its
+ * control socket, or starts it (`vmapp-proxy --vm-serve NAME`, a session
+ * of its own, its output in the VM's log) and shows its progress; then
+ * asks it to run COMMAND and waits for its status.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "local.h"
+#include "vm.h"
+#include "vmctl.h"
+#include "vmdef.h"
+
+/* The fd the VM's proxy writes its progress to. */
+#define STATUS_FD 3
+/* How long a proxy that another client started may take to listen. */
+#define CONNECT_WAIT_S 30
+
+static void say(const char *name, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static void say(const char *name, const char *fmt, ...)
+{
+	va_list ap;
+	fprintf(stderr, "vmapp-proxy: %s: ", name);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+}
+
+/* Starts the VM's proxy with its progress on a pipe: the read end, or
+ * -errno. */
+static int spawn_serve(const struct vmapp_vm_options *o, const struct vmapp_vm_paths *paths,
+		       pid_t *ret_pid)
+{
+	char self[PATH_MAX];
+	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+	if (n <= 0)
+		return -errno;
+	self[n] = '\0';
+	int r = vmapp_make_dirs(paths->state_dir, 0700);
+	if (r < 0)
+		return r;
+	int log = open(paths->vm_log, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
+	int null = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	int pipefd[2] = { -1, -1 };
+	if (log < 0 || null < 0 || pipe2(pipefd, O_CLOEXEC) < 0) {
+		r = -errno;
+		goto out;
+	}
+	const char *argv[] = { self, "--vm-serve", o->name, o->verbose ? "-v" : NULL, NULL };
+	pid_t pid = fork();
+	if (pid < 0) {
+		r = -errno;
+		goto out;
+	}
+	if (pid == 0) {
+		/* Its own session: the terminal's ^C and hangup are this
+		 * client's, not the VM's. */
+		setsid();
+		if (dup2(null, 0) < 0 || dup2(log, 1) < 0 || dup2(log, 2) < 0 ||
+		    dup2(pipefd[1], STATUS_FD) < 0)
+			_exit(127);
+		sigset_t none;
+		sigemptyset(&none);
+		sigprocmask(SIG_SETMASK, &none, NULL);
+		execv(self, (char *const *)argv);
+		_exit(127);
+	}
+	*ret_pid = pid;
+	r = pipefd[0];
+	pipefd[0] = -1;
+out:
+	if (log >= 0)
+		close(log);
+	if (null >= 0)
+		close(null);
+	if (pipefd[0] >= 0)
+		close(pipefd[0]);
+	if (pipefd[1] >= 0)
+		close(pipefd[1]);
+	return r;
+}
+
+/* Shows the proxy's progress until it is ready: 0, 1 when another proxy
+ * serves the VM, or -1 after saying why it failed. */
+static int follow_start(const char *name, int fd, const struct vmapp_vm_paths *paths)
+{
+	FILE *f = fdopen(fd, "r");
+	if (!f) {
+		close(fd);
+		return -1;
+	}
+	char line[2048];
+	int result = -1;
+	bool said = false;
+	while (fgets(line, sizeof(line), f)) {
+		line[strcspn(line, "\n")] = '\0';
+		if (strncmp(line, "step ", 5) == 0) {
+			say(name, "%s", line + 5);
+		} else if (strcmp(line, "ready") == 0) {
+			result = 0;
+			break;
+		} else if (strcmp(line, "running") == 0) {
+			result = 1;
+			break;
+		} else if (strncmp(line, "failed ", 7) == 0) {
+			say(name, "the VM did not start: %s", line + 7);
+			said = true;
+			break;
+		}
+	}
+	fclose(f);
+	if (result < 0 && !said)
+		say(name, "the VM's proxy ended while starting (log: %s)", paths->vm_log);
+	return result;
+}
+
+static int connect_retry(const char *path, int wait_s)
+{
+	time_t deadline = time(NULL) + wait_s;
+	for (;;) {
+		int fd = vmapp_ctl_connect(path);
+		if (fd >= 0 || (fd != -ENOENT && fd != -ECONNREFUSED) || time(NULL) >= deadline)
+			return fd;
+		usleep(100000);
+	}
+}
+
+/* Sends RUN and waits: the command's status, or 125. */
+static int run(const struct vmapp_vm_options *o, int fd)
+{
+	size_t n = 0;
+	while (o->command[n])
+		n++;
+	int r = vmapp_ctl_send(fd, "RUN", (const char *const *)o->command, n);
+	if (r < 0) {
+		say(o->name, "can not ask the VM to run %s: %s", o->command[0],
+		    r == -EMSGSIZE ? "the command line is too long" : strerror(-r));
+		return VMAPP_EXIT_FAILURE;
+	}
+	static char buf[VMAPP_CTL_MAX + 1];
+	struct vmapp_ctl_msg msg;
+	r = vmapp_ctl_recv(fd, buf, &msg);
+	if (r == 0 || r == -ECONNRESET) {
+		say(o->name, "the VM's proxy ended before %s did", o->command[0]);
+		return VMAPP_EXIT_FAILURE;
+	}
+	if (r < 0) {
+		say(o->name, "the VM's proxy: %s", strerror(-r));
+		return VMAPP_EXIT_FAILURE;
+	}
+	if (strcmp(msg.verb, "EXIT") == 0 && msg.n_fields == 1) {
+		char *end;
+		long status = strtol(msg.fields[0], &end, 10);
+		if (!*end && status >= 0 && status <= 255)
+			return (int)status;
+	}
+	if (strcmp(msg.verb, "ERROR") == 0 && msg.n_fields == 1) {
+		say(o->name, "%s", msg.fields[0]);
+		return VMAPP_EXIT_FAILURE;
+	}
+	say(o->name, "the VM's proxy answered '%s'", msg.verb);
+	return VMAPP_EXIT_FAILURE;
+}
+
+int vmapp_vm_client_run(const struct vmapp_vm_options *o)
+{
+	struct vmapp_env env;
+	struct vmapp_vm_paths paths;
+	char error[512];
+	struct stat st;
+
+	vmapp_env_from_environ(&env);
+	if (vmapp_vm_paths_init(&paths, &env, o->name, error, sizeof(error)) < 0) {
+		fprintf(stderr, "vmapp-proxy: %s\n", error);
+		return 2;
+	}
+	if (stat(paths.config_file, &st) < 0) {
+		fprintf(stderr, "vmapp-proxy: there is no VM '%s' (%s: %s); make it with: "
+			"vmapp-vm create %s\n", o->name, paths.config_file, strerror(errno),
+			o->name);
+		return 2;
+	}
+	if (!paths.has_runtime) {
+		fprintf(stderr, "vmapp-proxy: %s\n", vmapp_vm_paths_runtime_error(&paths, &env));
+		return VMAPP_EXIT_FAILURE;
+	}
+	/* The VM's proxy may go while we write to it. */
+	signal(SIGPIPE, SIG_IGN);
+
+	int fd = vmapp_ctl_connect(paths.control_socket);
+	if (fd < 0) {
+		pid_t pid = 0;
+		int status_fd = spawn_serve(o, &paths, &pid);
+		if (status_fd < 0) {
+			say(o->name, "can not start the VM's proxy: %s", strerror(-status_fd));
+			return VMAPP_EXIT_FAILURE;
+		}
+		if (o->verbose)
+			say(o->name, "starting (log: %s)", paths.vm_log);
+		int r = follow_start(o->name, status_fd, &paths);
+		if (r < 0) {
+			waitpid(pid, NULL, 0);
+			return VMAPP_EXIT_FAILURE;
+		}
+		if (r == 1) {
+			/* Another client started it a moment ago. */
+			waitpid(pid, NULL, 0);
+			say(o->name, "the VM is starting; waiting for it");
+		}
+		fd = connect_retry(paths.control_socket, CONNECT_WAIT_S);
+		if (fd < 0) {
+			say(o->name, "can not reach the VM's proxy at %s: %s (log: %s)",
+			    paths.control_socket, strerror(-fd), paths.vm_log);
+			return VMAPP_EXIT_FAILURE;
+		}
+	}
+	if (!o->command) {
+		close(fd);
+		return 0;
+	}
+	int status = run(o, fd);
+	close(fd);
+	return status;
+}

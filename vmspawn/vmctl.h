@@ -1,0 +1,50 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The control socket of a running VM: RUNTIME/vmapp/NAME/control.sock,
+ * served by the VM's proxy (`vmapp-proxy --vm NAME`, proxy/vm-serve.c),
+ * used by `vmapp-proxy --vm NAME COMMAND` and `vmapp-vm stop`.
+ *
+ * Both ends are the same user's programs on the host (the socket's folder
+ * is mode 0700); the guest never reaches it.  A SOCK_SEQPACKET socket: one
+ * message is one request or answer, a verb and its fields, each
+ * NUL-terminated, at most VMAPP_CTL_MAX bytes together:
+ *
+ *   RUN ARG0 ARG1 ...   run a command in the guest (as the agent's RUN)
+ *   STOP                stop the VM
+ *
+ * and back:
+ *
+ *   EXIT STATUS         the command ended: 0..255, 128 + signal
+ *   ERROR TEXT          the request failed, and why
+ *   STOPPING            the VM is being stopped
+ */
+#ifndef VMAPP_VMCTL_H
+#define VMAPP_VMCTL_H
+
+#include <stddef.h>
+
+#define VMAPP_CTL_MAX 65536u
+#define VMAPP_CTL_MAX_FIELDS 256u
+
+struct vmapp_ctl_msg {
+	const char *verb;
+	size_t n_fields;
+	const char *fields[VMAPP_CTL_MAX_FIELDS + 1]; /* NULL-terminated */
+};
+
+/* A listening (non-blocking, CLOEXEC) or connected (CLOEXEC) socket: the
+ * fd or -errno.  Listening replaces a stale socket nobody serves and
+ * makes it mode 0600. */
+int vmapp_ctl_listen(const char *path);
+int vmapp_ctl_connect(const char *path);
+
+/* Sends verb and its n fields as one message: 0, -EMSGSIZE when they do
+ * not fit, or -errno. */
+int vmapp_ctl_send(int fd, const char *verb, const char *const *fields, size_t n);
+
+/* Receives one message into buf (VMAPP_CTL_MAX + 1 bytes) and splits it:
+ * 1, 0 at the end of the connection, -EAGAIN, -EBADMSG for a message that
+ * is not well formed (empty, no final NUL, too many fields), or -errno. */
+int vmapp_ctl_recv(int fd, char *buf, struct vmapp_ctl_msg *msg);
+
+#endif
