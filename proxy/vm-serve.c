@@ -48,6 +48,10 @@
  * the control socket and the timer). */
 #define MAX_CLIENTS 64
 #define STOP_GRACE_S 10.0
+/* A stop first has the agent run sync, so that what the apps wrote is on
+ * the VM's disk before QEMU goes; at most this long. */
+#define SYNC_WAIT_S 10
+#define SYNC_RUN_ID UINT32_MAX
 
 struct ctl_client {
 	struct serve *s;
@@ -212,16 +216,27 @@ static int take_run(struct ctl_client *c, const struct vmapp_ctl_msg *msg)
 	return 0;
 }
 
+static void kill_vm(struct serve *s)
+{
+	if (s->boot.qemu > 0)
+		kill(s->boot.qemu, SIGTERM);
+	else
+		vmapp_relay_stop(s->relay);
+}
+
 static void stop_vm(struct serve *s)
 {
 	if (s->stopping)
 		return;
 	s->stopping = true;
 	say(s, "stopping the VM");
-	if (s->boot.qemu > 0)
-		kill(s->boot.qemu, SIGTERM);
-	else
-		vmapp_relay_stop(s->relay);
+	static const char *const sync_argv[] = { "sync" };
+	if (s->bridge && vmapp_bridge_ready(s->bridge) &&
+	    vmapp_bridge_send_run(s->bridge, SYNC_RUN_ID, sync_argv, 1, NULL, 0) == 0) {
+		arm_timer(s, SYNC_WAIT_S);
+		return;
+	}
+	kill_vm(s);
 }
 
 static void dispatch_client(void *data)
@@ -341,6 +356,11 @@ static void control(void *data, struct vmapp_bridge *bridge,
 	}
 	if (frame->kind != VMAPP_TRANSPORT_EXIT)
 		return;
+	if (frame->exit.run_id == SYNC_RUN_ID && s->stopping) {
+		say(s, "the guest's disk is synced");
+		kill_vm(s);
+		return;
+	}
 	for (struct ctl_client *c = s->clients; c; c = c->next) {
 		if (c->run_id != frame->exit.run_id || !c->sent)
 			continue;
@@ -385,7 +405,9 @@ static void end_stream(struct serve *s)
 		}
 		c = next;
 	}
-	if (!s->stopping)
+	if (s->stopping)
+		kill_vm(s);
+	else
 		arm_timer(s, RECONNECT_S);
 }
 
@@ -446,7 +468,12 @@ static void dispatch_timer(void *data)
 	uint64_t expirations;
 	if (read(s->timer_fd, &expirations, sizeof(expirations)) < 0)
 		return;
-	if (!s->bridge && !s->stopping)
+	if (s->stopping) {
+		say(s, "no answer to sync in %d s", SYNC_WAIT_S);
+		kill_vm(s);
+		return;
+	}
+	if (!s->bridge)
 		start_stream(s);
 }
 

@@ -48,48 +48,21 @@ need qemu-system-x86_64 qemu-img mmdebstrap wtype
 find_agent
 PRINT_ARGV=${VMAPP_PRINT_ARGV:-$HERE/../../build/tests/vmspawn/print-argv}
 [[ -x $PRINT_ARGV ]] || skip "no print-argv at $PRINT_ARGV (set VMAPP_PRINT_ARGV)"
-BUILD_IMAGE=$HERE/../../vmspawn/image/build-image.sh
-[[ -x $BUILD_IMAGE ]] || hard_error "no $BUILD_IMAGE"
+# shellcheck source=lib-e2e.sh
+. "$HERE/lib-e2e.sh"
 BOOT_WAIT=${VMAPP_E2E_BOOT_WAIT:-300}
-
-if [[ -n ${VMAPP_E2E_CACHE:-} ]]; then
-	CACHE=$VMAPP_E2E_CACHE
-elif [[ -n ${XDG_CACHE_HOME:-} ]]; then
-	CACHE=$XDG_CACHE_HOME/vmapp-test
-elif [[ -n ${HOME:-} ]]; then
-	CACHE=$HOME/.cache/vmapp-test
-else
-	CACHE=$HERE/../../build/vmapp-test
-fi
-IMAGE=$CACHE/image-foot
 LABEL=e2e
 APP_ID=vmapp.$LABEL.foot
-FOOT_BG=111111     # foot's default colours (foot.ini [colors])
-FOOT_FG=dcdccc
 
-# Whatever happens, the console log of this run is kept next to the image
-# (lib.sh's fail shows its end).
-keep_console() {
-	[[ -f $T/console.log ]] && cp "$T/console.log" "$CACHE/last-console.log" 2>/dev/null
-	return 0
-}
 e2e_fail() {
-	keep_console
+	keep_console "$T/console.log"
 	log "the guest's console log: $CACHE/last-console.log"
 	fail "$@"
 }
 
 # --- the image -----------------------------------------------------------
 
-started=$SECONDS
-if ! "$BUILD_IMAGE" "$IMAGE" --agent "$AGENT" --packages "foot fonts-dejavu-core" \
-	2>"$T/build-image.log"; then
-	cat "$T/build-image.log" >&2
-	fail "build-image.sh failed"
-fi
-while read -r line; do log "$line"; done <"$T/build-image.log"
-IMAGE_SECONDS=$((SECONDS - started))
-log "image ready in $IMAGE_SECONDS s"
+build_test_image
 
 # --- the host: sway, a keyboard on its seat ------------------------------
 
@@ -163,33 +136,6 @@ pid=$(jq -r .pid <<<"$window")
 
 # --- (2) foot's pixels ----------------------------------------------------
 
-# near_fraction FILE RRGGBB DIST: fraction of the pixels within DIST of
-# that colour in each channel (antialiased text has few exact pixels).
-# shellcheck disable=SC2317 # called through drawn
-near_fraction() {
-	PYTHONDONTWRITEBYTECODE=1 python3 - "$LIB_DIR" "$@" <<-'PY'
-		import sys
-		sys.path.insert(0, sys.argv[1])
-		import imgstat
-		with open(sys.argv[2], 'rb') as f:
-		    w, h, _, px = imgstat.read_ppm(f.read())
-		c, d = bytes.fromhex(sys.argv[3]), int(sys.argv[4])
-		ok = [bytes(range(max(0, v - d), min(255, v + d) + 1)) for v in c]
-		n = sum(1 for r, g, b in zip(px[0::3], px[1::3], px[2::3])
-		        if r in ok[0] and g in ok[1] and b in ok[2])
-		print('%.6f' % (n / (w * h)))
-	PY
-}
-
-# drawn: foot's background over half the screen or more, and its text
-# (two lines at 16 pt: some 0.3 % of the screen near its text colour).
-# shellcheck disable=SC2317 # called through wait_until
-drawn() {
-	screenshot "$T/shots/foot.ppm" || return 1
-	FOOT_BG_FRACTION=$(colour_fraction "$T/shots/foot.ppm" "$FOOT_BG")
-	FOOT_FG_FRACTION=$(near_fraction "$T/shots/foot.ppm" "$FOOT_FG" 48)
-	gt "$FOOT_BG_FRACTION" 0.5 && gt "$FOOT_FG_FRACTION" 0.001
-}
 wait_until 60 drawn ||
 	e2e_fail "foot's window never showed its text: foot background $FOOT_BG_FRACTION, text colour $FOOT_FG_FRACTION of the screen"
 log "foot drawn: background $FOOT_BG_FRACTION, text $FOOT_FG_FRACTION of the screen"
@@ -247,5 +193,5 @@ done
 left=$(ps -e -o pid=,args= | grep -F -- "$T/" | grep -v -e grep -e vmapp-watchdog -e sway -e wtype || true)
 [[ -z $left ]] || e2e_fail "still running after QEMU was killed: $left"
 
-keep_console
+keep_console "$T/console.log"
 pass "boot to window $WINDOW_SECONDS s (image $IMAGE_SECONDS s); labelled, drawn, typed into, exit status 42 back, no network interface, a second stream, QEMU's end ends the proxy"

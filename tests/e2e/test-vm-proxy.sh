@@ -1,0 +1,208 @@
+#!/bin/bash
+# End to end, the main job: a VM named e2e, defined with vmapp-vm, its
+# image the test image (lib-e2e.sh), started by
+#
+#   vmapp-proxy --vm e2e -- foot sh -c '...'
+#
+# under TCG on headless sway, with the user's XDG folders of this test
+# only.  Checked:
+#   (1) the first call starts the VM and says so (its steps: disk,
+#       accelerator, booting, waiting for the agent); foot's window
+#       appears, app_id vmapp.e2e.foot, title "[e2e] ...", a client of the
+#       VM's own proxy, and draws its text;
+#   (2) keys typed on the host reach the shell in the guest, which exits
+#       42 only when it read them and lo is its only network interface
+#       (network=off: no device); that 42 is vmapp-proxy's status;
+#   (3) a second app in the same VM reuses it: no boot, the same QEMU, its
+#       exit status (7) back within seconds; two apps at once both run;
+#   (4) the guest's apps are in the host menu: foot's entry in
+#       $XDG_DATA_HOME/applications runs vmapp-proxy --vm e2e;
+#   (5) errors: a VM that does not exist (2), delete of a running VM
+#       refused;
+#   (6) vmapp-vm stop: QEMU and the VM's proxy are gone, no socket or
+#       runtime folder is left; then vmapp-proxy --vm starts it again, with
+#       the file the guest wrote before (its own disk), and delete removes
+#       the menu entries and the state.
+#
+# Environment: VMAPP_PROXY, VMAPP_AGENT, VMAPP_VM (meson sets them);
+# VMAPP_E2E_CACHE (lib-e2e.sh); VMAPP_E2E_BOOT_WAIT, seconds for the
+# first window (default 300).
+HERE=$(cd "$(dirname "$0")" && pwd)
+if [[ ! -r $HERE/../integration/lib.sh ]]; then
+	echo "test-vm-proxy: $HERE/../integration/lib.sh is missing" >&2
+	exit 99
+fi
+# shellcheck source=../integration/lib.sh
+. "$HERE/../integration/lib.sh"
+# shellcheck source=lib-e2e.sh
+. "$HERE/lib-e2e.sh"
+
+need qemu-system-x86_64 qemu-img mmdebstrap wtype
+find_agent
+VM_CLI=${VMAPP_VM:-$HERE/../../build/vmspawn/vmapp-vm}
+[[ -x $VM_CLI ]] || skip "no vmapp-vm at $VM_CLI (set VMAPP_VM)"
+BOOT_WAIT=${VMAPP_E2E_BOOT_WAIT:-300}
+VM=e2e
+APP_ID=vmapp.$VM.foot
+
+export XDG_CONFIG_HOME=$T/config XDG_STATE_HOME=$T/state XDG_DATA_HOME=$T/data
+RUNTIME=$XDG_RUNTIME_DIR/vmapp/$VM
+STATE=$XDG_STATE_HOME/vmapp/$VM
+MENU=$XDG_DATA_HOME/applications
+
+e2e_fail() {
+	keep_console "$STATE/console.log"
+	[[ -f $STATE/vm.log ]] && log "the VM's log: $(tail -n 15 "$STATE/vm.log")"
+	log "the guest's console log: $CACHE/last-console.log"
+	fail "$@"
+}
+
+# The VM's proxy has a session of its own: whatever happens, it is stopped
+# (and QEMU with it) before lib.sh cleans up.
+vm_cleanup() {
+	local rc=$?
+	timeout 60 "$VM_CLI" stop "$VM" >/dev/null 2>&1
+	pkill -KILL -f -- "$STATE/" 2>/dev/null
+	(exit "$rc")
+	cleanup # lib.sh's
+}
+trap vm_cleanup EXIT
+
+qemu_pid() { cat "$RUNTIME/qemu.pid" 2>/dev/null; }
+vm_proxy_pid() { pgrep -f -- "--vm-serve $VM\$" | head -n 1; }
+
+# --- the image, the VM, the host ---------------------------------------------
+
+build_test_image
+run vm-create 10 "$VM_CLI" create "$VM" "image=$IMAGE" accel=tcg memory=1G cpus=2 network=off ||
+	fail "vmapp-vm create failed: $(cat "$T/vm-create.err")"
+start_sway
+add_seat_keyboard
+
+# --- (1) the first app starts the VM -------------------------------------------
+
+# In the guest, as the user app: the text, then a line typed from the host;
+# 42 when it is "go" and lo is the only network interface.
+# shellcheck disable=SC2016 # for the guest's shell
+GUEST_SCRIPT='printf "\033[?25l"; echo hello-from-the-vm; read line; [ "$line" = go ] || exit 3; [ "$(ls /sys/class/net)" = lo ] || exit 4; exit 42'
+started=$SECONDS
+spawn app-1 "$PROXY" --vm "$VM" -- foot --log-level=warning -f monospace:size=16 sh -c "$GUEST_SCRIPT"
+
+wait_vm_window() {
+	local deadline=$((SECONDS + $1)) w
+	while :; do
+		# shellcheck disable=SC2016 # jq's variable
+		if w=$(find_window '.app_id == $a' --arg a "$APP_ID"); then
+			printf '%s\n' "$w"
+			return 0
+		fi
+		alive "${PIDS[app-1]}" || e2e_fail "vmapp-proxy --vm exited $(wait "${PIDS[app-1]}"; echo $?): $(tail -n 5 "$T/app-1.err")"
+		((SECONDS < deadline)) || return 1
+		sleep 1
+	done
+}
+window=$(wait_vm_window "$BOOT_WAIT") ||
+	e2e_fail "no window with app_id $APP_ID within $BOOT_WAIT s; windows: $(windows | tr '\n' ' ')"
+WINDOW_SECONDS=$((SECONDS - started))
+log "vmapp-proxy --vm to window: $WINDOW_SECONDS s: $window"
+for step in "disk" "accelerator" "booting" "waiting for the agent" "the agent is there"; do
+	grep -q "vmapp-proxy: $VM: .*$step" "$T/app-1.err" ||
+		e2e_fail "the first call did not show the step '$step': $(cat "$T/app-1.err")"
+done
+title=$(jq -r .name <<<"$window")
+[[ $title == "[$VM] "* ]] || e2e_fail "the window's title is '$title', not '[$VM] ...'"
+VM_PROXY=$(vm_proxy_pid)
+[[ -n $VM_PROXY ]] || e2e_fail "no VM proxy (vmapp-proxy --vm-serve $VM) is running"
+pid=$(jq -r .pid <<<"$window")
+[[ $pid == "$VM_PROXY" ]] ||
+	e2e_fail "the window is a client of pid $pid, not of the VM's proxy ($VM_PROXY)"
+QEMU=$(qemu_pid)
+alive "$QEMU" || e2e_fail "no QEMU at the pid in $RUNTIME/qemu.pid"
+wait_until 60 drawn ||
+	e2e_fail "foot's window never showed its text: foot background $FOOT_BG_FRACTION, text colour $FOOT_FG_FRACTION of the screen"
+log "foot drawn: background $FOOT_BG_FRACTION, text $FOOT_FG_FRACTION of the screen"
+
+# --- (2) typing, and the exit status ---------------------------------------------
+
+# shellcheck disable=SC2016 # jq's variable
+wait_window '.app_id == $a and .focused' --arg a "$APP_ID" >/dev/null ||
+	e2e_fail "foot's window never got the focus"
+run wtype 20 wtype -s 100 -d 50 go -k Return ||
+	log "wtype exited with $? (looking at the guest's answer anyway)"
+wait_exit app-1 120
+rc=$?
+case $rc in
+42) log "vmapp-proxy --vm exited 42: the guest read 'go' and has no network interface but lo" ;;
+3) e2e_fail "the shell in the guest did not read 'go' (exit 3): the typed keys did not arrive" ;;
+4) e2e_fail "the guest has a network interface besides lo (exit 4)" ;;
+124) e2e_fail "vmapp-proxy --vm was still running 120 s after the typing" ;;
+*) e2e_fail "vmapp-proxy --vm exited $rc, not the command's 42: $(tail -n 5 "$T/app-1.err")" ;;
+esac
+wait_until "$WAIT" no_windows || e2e_fail "the window did not go after the command ended"
+if grep -Eq "$VIOLATION_RE" "$STATE/vm.log"; then
+	e2e_fail "the VM's proxy cut a client off: $(grep -Em1 "$VIOLATION_RE" "$STATE/vm.log")"
+fi
+
+# --- (3) a second app reuses the VM ---------------------------------------------
+
+started=$SECONDS
+run app-2 30 "$PROXY" --vm "$VM" -- sh -c 'exit 7'
+rc=$?
+[[ $rc == 7 ]] || e2e_fail "a second app exited $rc, not 7: $(cat "$T/app-2.err")"
+REUSE_SECONDS=$((SECONDS - started))
+! grep -q "booting" "$T/app-2.err" || e2e_fail "the second app booted the VM again: $(cat "$T/app-2.err")"
+[[ $(qemu_pid) == "$QEMU" ]] && alive "$QEMU" || e2e_fail "the second app did not run in the same QEMU"
+[[ $(vm_proxy_pid) == "$VM_PROXY" ]] || e2e_fail "the second app has another VM proxy"
+log "a second app in the running VM: status 7 back in $REUSE_SECONDS s"
+# Two at once: one waits for a file the other makes.
+spawn app-3 "$PROXY" --vm "$VM" -- sh -c 'for i in $(seq 100); do [ -e /tmp/e2e-b ] && exit 5; sleep 0.2; done; exit 6'
+run app-4 30 "$PROXY" --vm "$VM" -- touch /tmp/e2e-b /home/app/e2e-kept || e2e_fail "touch in the guest failed: $(cat "$T/app-4.err")"
+wait_exit app-3 40
+rc=$?
+[[ $rc == 5 ]] || e2e_fail "two apps at once: the first exited $rc, not 5: $(cat "$T/app-3.err")"
+
+# --- (4) the menu ------------------------------------------------------------------
+
+entry=$MENU/vmapp-${VM}_foot.desktop
+wait_until 10 test -f "$entry" ||
+	e2e_fail "no $entry; in $MENU: $(ls "$MENU" 2>&1 | tr '\n' ' ')"
+grep -q "^Exec=.*--vm.* $VM .*foot" "$entry" || grep -q "^Exec=.*\"--vm\" \"$VM\".*foot" "$entry" ||
+	e2e_fail "foot's menu entry does not run vmapp-proxy --vm $VM: $(grep ^Exec "$entry")"
+grep -q "^Name=\[$VM\] " "$entry" || e2e_fail "foot's menu entry is not labelled: $(grep ^Name= "$entry")"
+log "menu: $(find "$MENU" -name "vmapp-${VM}_*" | wc -l) entries; foot's: $(grep ^Exec= "$entry")"
+
+# --- (5) errors --------------------------------------------------------------------
+
+run nosuch 10 "$PROXY" --vm nosuch -- true
+rc=$?
+[[ $rc == 2 ]] && grep -q "no VM 'nosuch'" "$T/nosuch.err" ||
+	e2e_fail "a VM that does not exist: status $rc, $(cat "$T/nosuch.err")"
+run delete-running 10 "$VM_CLI" delete "$VM" &&
+	e2e_fail "delete of a running VM was not refused"
+grep -q "stop it first" "$T/delete-running.err" ||
+	e2e_fail "delete of a running VM: $(cat "$T/delete-running.err")"
+
+# --- (6) stop, start again, delete ----------------------------------------------
+
+run stop 60 "$VM_CLI" stop "$VM" || e2e_fail "vmapp-vm stop failed: $(cat "$T/stop.err")"
+! alive "$QEMU" || e2e_fail "QEMU ($QEMU) still runs after vmapp-vm stop"
+! alive "$VM_PROXY" || e2e_fail "the VM's proxy ($VM_PROXY) still runs after vmapp-vm stop"
+[[ ! -e $RUNTIME ]] || e2e_fail "left after stop: $(find "$RUNTIME" | tr '\n' ' ')"
+left=$(pgrep -af -- "$STATE/|--vm-serve $VM" || true)
+[[ -z $left ]] || e2e_fail "still running after stop: $left"
+log "stopped: no process, no socket left"
+
+started=$SECONDS
+run app-5 "$BOOT_WAIT" "$PROXY" --vm "$VM" -- sh -c 'test -f /home/app/e2e-kept || exit 3; exit 10'
+rc=$?
+grep -q "booting" "$T/app-5.err" || e2e_fail "after stop, the VM was not booted again: $(cat "$T/app-5.err")"
+[[ $rc != 3 ]] || e2e_fail "the file the guest wrote before the stop is gone: the VM's disk was not kept"
+[[ $rc == 10 ]] || e2e_fail "the app after a restart exited $rc: $(cat "$T/app-5.err")"
+log "started again in $((SECONDS - started)) s, its disk kept"
+run stop-2 60 "$VM_CLI" stop "$VM" || e2e_fail "the second stop failed: $(cat "$T/stop-2.err")"
+run delete 10 "$VM_CLI" delete "$VM" || e2e_fail "vmapp-vm delete failed: $(cat "$T/delete.err")"
+[[ ! -e $entry ]] || e2e_fail "delete left the menu entry $entry"
+[[ ! -e $STATE ]] || e2e_fail "delete left $STATE"
+
+keep_console "$STATE/console.log"
+pass "--vm to window $WINDOW_SECONDS s (image $IMAGE_SECONDS s); steps shown, labelled, drawn, typed into, 42 back, no network; second app reused the VM ($REUSE_SECONDS s); menu entries; stop left nothing; started again; delete removed the entries"
