@@ -22,6 +22,8 @@ tests=(
 	wtype grim wl-clipboard wlr-randr wev
 	# helpers of the tests and benchmarks
 	jq procps util-linux psmisc valgrind waypipe
+	# the guest's test tone in QEMU's WAV output (its frequency)
+	sox
 	# fuzzing and the sanitizer build
 	clang llvm libclang-rt-14-dev
 	# fonts for apps to draw text with

@@ -2,10 +2,17 @@
 # SPDX-License-Identifier: MIT
 # Builds a vmapp guest image from Debian 12 packages with mmdebstrap:
 # systemd, the Debian kernel, the packages asked for, the user `app`
-# (uid 1000), vmapp-agent at /usr/local/bin/vmapp-agent, its unit and the
-# udev rule that gives app the port (vmapp-agent.service and
-# 60-vmapp-serial.rules, next to this script), trimmed to boot fast under
-# TCG (units and drivers the VM does not need, a small initramfs).
+# (uid 1000, in the group audio), vmapp-agent at /usr/local/bin/vmapp-agent,
+# its unit and the udev rule that gives app the port (vmapp-agent.service
+# and 60-vmapp-serial.rules, next to this script), trimmed to boot fast
+# under TCG (units and drivers the VM does not need, a small initramfs).
+# What the VM's devices need, each idle in a VM without that device:
+#   - network=nat: systemd-networkd, DHCP on virtio-net
+#     (vmapp-network.network), the name server 10.0.2.3 in a fixed
+#     /etc/resolv.conf, no unit waiting for the network;
+#   - share=: the folder mounted on /home/app/share, virtiofs or 9p
+#     (vmapp-share.service runs vmapp-mount-share);
+#   - audio=: alsa-utils (aplay, speaker-test) and the HDA driver.
 #
 #   build-image.sh OUTDIR [--agent PATH] [--packages "foot fonts-dejavu-core"]
 #
@@ -19,10 +26,10 @@
 #   1. mmdebstrap makes the base tree (OUTDIR/base.tar, a few minutes):
 #      Debian and the user, no agent.  Redone only when the packages or
 #      the mmdebstrap command (its hooks included) change.
-#   2. The base is unpacked, the agent, its unit, the udev rule and the
-#      boot trimming are put in, and mkfs.ext4 -d makes root.img (about
-#      20 s).  Redone when the agent binary, this script, the unit or the
-#      rule change.
+#   2. The base is unpacked, the agent, the files next to this script
+#      (guest_files below) and the boot trimming are put in, and
+#      mkfs.ext4 -d makes root.img (about 20 s).  Redone when the agent
+#      binary, this script or one of those files change.
 # When OUTDIR/manifest matches the request, nothing is done ("reusing").
 #
 # As root, mmdebstrap runs in root mode and the tree is unpacked as is.
@@ -37,8 +44,10 @@ set -euo pipefail
 PATH=$PATH:/usr/sbin:/sbin
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-unit_file=$here/vmapp-agent.service
-rules_file=$here/60-vmapp-serial.rules
+# What step 2 puts into the tree from next to this script: all of them
+# are in step 2's key.
+guest_files=(vmapp-agent.service 60-vmapp-serial.rules vmapp-network.network
+	vmapp-share.service vmapp-mount-share)
 prog=build-image
 
 say() { printf '%s: %s\n' "$prog" "$*" >&2; }
@@ -50,20 +59,43 @@ usage() {
 
 # --- step 2, run as root or inside the user namespace ------------------
 #
-# stage2 BASE_TAR TREE AGENT UNIT RULES OUTDIR: unpack, customise, make the
-# root file system (OUTDIR/root.img.new) and copy the kernel and initrd
-# out (OUTDIR/*.new); removes TREE when done.
+# stage2 BASE_TAR TREE AGENT OUTDIR: unpack, customise with the
+# guest_files of $here, make the root file system (OUTDIR/root.img.new)
+# and copy the kernel and initrd out (OUTDIR/*.new); removes TREE when
+# done.
 stage2() {
-	local base=$1 root=$2 agent=$3 unit=$4 rules=$5 out=$6
+	local base=$1 root=$2 agent=$3 out=$4
 	mkdir "$root"
 	tar -C "$root" --numeric-owner --xattrs --xattrs-include='*' -xpf "$base"
 
 	install -D -m 0755 "$agent" "$root/usr/local/bin/vmapp-agent"
-	install -D -m 0644 "$unit" "$root/etc/systemd/system/vmapp-agent.service"
-	install -D -m 0644 "$rules" "$root/etc/udev/rules.d/60-vmapp-serial.rules"
+	install -D -m 0644 "$here/vmapp-agent.service" "$root/etc/systemd/system/vmapp-agent.service"
+	install -D -m 0644 "$here/60-vmapp-serial.rules" "$root/etc/udev/rules.d/60-vmapp-serial.rules"
 	mkdir -p "$root/etc/systemd/system/multi-user.target.wants"
 	ln -sfn ../vmapp-agent.service \
 		"$root/etc/systemd/system/multi-user.target.wants/vmapp-agent.service"
+
+	# network=nat: networkd, DHCP on the virtio NIC; the name server is
+	# QEMU's.  Nothing waits for the network to be up (wait-online is
+	# masked): an app that wants it retries, and a VM without a NIC
+	# boots as it did.
+	install -D -m 0644 "$here/vmapp-network.network" "$root/etc/systemd/network/80-vmapp.network"
+	mkdir -p "$root/etc/systemd/system/sockets.target.wants"
+	ln -sfn /lib/systemd/system/systemd-networkd.service \
+		"$root/etc/systemd/system/multi-user.target.wants/systemd-networkd.service"
+	ln -sfn /lib/systemd/system/systemd-networkd.socket \
+		"$root/etc/systemd/system/sockets.target.wants/systemd-networkd.socket"
+	ln -sfn /dev/null "$root/etc/systemd/system/systemd-networkd-wait-online.service"
+	rm -f "$root/etc/resolv.conf"
+	echo 'nameserver 10.0.2.3' >"$root/etc/resolv.conf"
+
+	# share=: the mount point is app's, so that without a share it is an
+	# empty folder app can use; with one, the host's folder covers it.
+	install -D -m 0644 "$here/vmapp-share.service" "$root/etc/systemd/system/vmapp-share.service"
+	install -D -m 0755 "$here/vmapp-mount-share" "$root/usr/local/libexec/vmapp-mount-share"
+	ln -sfn ../vmapp-share.service \
+		"$root/etc/systemd/system/multi-user.target.wants/vmapp-share.service"
+	install -d -m 0755 -o 1000 -g 1000 "$root/home/app/share"
 
 	# Booting under TCG is many times slower than under KVM: every unit
 	# this VM does not need is masked.  Kept: udev (it makes
@@ -96,6 +128,8 @@ stage2() {
 	# udev loads a driver for every device and CPU feature it finds; the
 	# VM uses none of these (KVM in the guest, a watchdog, the PC speaker,
 	# CPU frequency and crypto drivers), and each costs time under TCG.
+	# Not here, and needed: snd_hda_intel (audio=), virtio_net,
+	# 9pnet_virtio and virtiofs.
 	mkdir -p "$root/etc/modprobe.d"
 	printf 'blacklist %s\n' kvm kvm_intel kvm_amd iTCO_wdt iTCO_vendor_support pcspkr \
 		powernow_k8 acpi_cpufreq aesni_intel ghash_clmulni_intel sha512_ssse3 \
@@ -161,7 +195,9 @@ done
 [[ -n $outdir ]] || usage
 agent=${agent:-$here/../../build/agent/vmapp-agent}
 [[ -f $agent && -x $agent ]] || die "no agent binary at $agent (build it: meson compile -C build)"
-[[ -f $unit_file && -f $rules_file ]] || die "no $unit_file or $rules_file"
+for f in "${guest_files[@]}"; do
+	[[ -f $here/$f ]] || die "no $here/$f"
+done
 # Package names as Debian spells them; anything else would reach
 # mmdebstrap's --include as something else.
 read -r -a pkgs <<<"$packages"
@@ -187,7 +223,8 @@ hash() { sha256sum "$@" | cut -d' ' -f1; }
 # Everything that goes into the base, hooks included, is in mm_args: its
 # hash is the base's key.  The hooks run in the chroot's parent; "$1" is
 # the tree.
-includes=(systemd systemd-sysv udev linux-image-amd64 passwd "${pkgs[@]}")
+# alsa-utils: aplay and speaker-test for audio=; systemd has networkd.
+includes=(systemd systemd-sysv udev linux-image-amd64 passwd alsa-utils "${pkgs[@]}")
 # shellcheck disable=SC2016 # "$1" is for mmdebstrap's hook shell
 mm_args=(
 	--variant=apt
@@ -199,7 +236,8 @@ mm_args=(
 	--dpkgopt='path-include=/usr/share/locale/locale.alias'
 	--dpkgopt='path-exclude=/usr/share/doc/*'
 	--dpkgopt='path-include=/usr/share/doc/*/copyright'
-	--customize-hook='chroot "$1" useradd --uid 1000 --user-group --create-home --shell /bin/bash app'
+	# audio: the sound devices are root:audio 0660 (no logind here).
+	--customize-hook='chroot "$1" useradd --uid 1000 --user-group --groups audio --create-home --shell /bin/bash app'
 	# The root is always virtio-blk and ext4: an initramfs with only their
 	# drivers is 6 MB instead of 36, and boots seconds sooner under TCG.
 	--customize-hook='echo MODULES=list >"$1/etc/initramfs-tools/conf.d/vmapp.conf"'
@@ -222,7 +260,7 @@ fi
 # --- step 2's key: the whole request ---------------------------------------
 
 agent_hash=$(hash "$agent")
-script_hash=$(cat "$here/build-image.sh" "$unit_file" "$rules_file" | hash)
+script_hash=$(cd "$here" && cat build-image.sh "${guest_files[@]}" | hash)
 request=$(printf '%s\n' "base $base_key" "agent $agent_hash" "script $script_hash" | hash)
 if ((!build_base)) && [[ -f $outdir/manifest && -f $outdir/root.img && -f $outdir/vmlinuz &&
 	-f $outdir/initrd.img ]] &&
@@ -265,11 +303,11 @@ fi
 
 say "making the root filesystem..."
 if ((EUID == 0)); then
-	stage2 "$base" "$tmp/root" "$agent" "$unit_file" "$rules_file" "$outdir"
+	stage2 "$base" "$tmp/root" "$agent" "$outdir"
 else
 	command -v unshare >/dev/null || die "unshare is missing (util-linux)"
 	unshare --user --map-auto --map-root-user \
-		bash "$here/build-image.sh" --stage2 "$base" "$tmp/root" "$agent" "$unit_file" "$rules_file" "$outdir"
+		bash "$here/build-image.sh" --stage2 "$base" "$tmp/root" "$agent" "$outdir"
 fi
 
 {
