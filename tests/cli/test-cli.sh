@@ -54,7 +54,7 @@ check "accept: CID in the address" 2 "--cid" -- "$PROXY" --accept vsock:3:1234
 check "accept: bad --cid" 2 "bad --cid" -- "$PROXY" --accept vsock:1234 --cid 2
 check "accept: vsock without --cid" 2 "needs the guest's CID" -- "$PROXY" --accept vsock:1234
 check "accept and --listen" 2 "takes no --listen" -- "$PROXY" --accept unix:$T/a.sock --listen $T/b.sock
-check "accept and local" 2 "--local or --accept" -- "$PROXY" --local --accept unix:$T/a.sock
+check "accept and local" 2 "--local, --accept TRANSPORT or --vm NAME" -- "$PROXY" --local --accept unix:$T/a.sock
 check "--once without --accept" 2 "go with --accept" -- "$PROXY" --local --once -- true
 check "accept: no compositor" 125 "can not reach the compositor" -- \
 	env WAYLAND_DISPLAY=nothing-here "$PROXY" --accept unix:$T/a.sock
@@ -72,7 +72,28 @@ check "agent: nobody listening" 125 "can not connect to unix:" -- \
 	errors=$((errors + 1))
 }
 
+# --vm: the command line, a VM that does not exist, and starts that fail at
+# a step, which must name the step and the log and leave nothing behind.
+VMCONF=$T/vmconf
+mkdir -p "$VMCONF/vmapp"
+printf 'image = %s\naccel = tcg\n' "$T/no-image" >"$VMCONF/vmapp/broken.vm"
+check "vm: bad name" 2 "VM name 'Work'" -- "$PROXY" --vm Work -- true
+check "vm: with --label" 2 "takes no other mode or option" -- "$PROXY" --vm work --label x -- true
+check "vm: with --local" 2 "takes no other mode or option" -- "$PROXY" --local --vm work -- true
+check "vm: no such VM" 2 "there is no VM 'nosuch'.*vmapp-vm create nosuch" -- \
+	env XDG_CONFIG_HOME="$VMCONF" XDG_STATE_HOME="$T/vmstate" "$PROXY" --vm nosuch -- true
+check "vm: no compositor" 125 "the VM did not start: compositor: " -- \
+	env XDG_CONFIG_HOME="$VMCONF" XDG_STATE_HOME="$T/vmstate" WAYLAND_DISPLAY=nothing-here \
+	"$PROXY" --vm broken -- true
+
 start_sway
+
+check "vm: no image" 125 "the VM did not start: image: .*no-image has no vmlinuz.*\(log: .*vm.log\)" -- \
+	env XDG_CONFIG_HOME="$VMCONF" XDG_STATE_HOME="$T/vmstate" "$PROXY" --vm broken -- true
+if [[ -e $XDG_RUNTIME_DIR/vmapp/broken ]] || pgrep -f -- "--vm-serve broken" >/dev/null; then
+	log "FAIL a VM that did not start left $(find "$XDG_RUNTIME_DIR/vmapp" | tr '\n' ' ') $(pgrep -af -- "--vm-serve broken")"
+	errors=$((errors + 1))
+fi
 check "exit status passed through" 7 "" -- "$PROXY" --local -- sh -c 'exit 7'
 check "killed command" 143 "" -- "$PROXY" --local -- sh -c 'kill -TERM $$'
 # A signal to the proxy goes to its command, whose status comes back.
