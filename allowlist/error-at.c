@@ -15,3 +15,14 @@ int vmapp_error_at(char *error, size_t error_size, const char *filename, size_t 
 	vsnprintf(error + n, error_size - (size_t)n, fmt, ap);
 	return -EINVAL;
 }
+
+void vmapp_set_error(char *error, size_t error_size, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (!error || error_size == 0)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(error, error_size, fmt, ap);
+	va_end(ap);
+}

@@ -110,19 +110,6 @@ struct parser {
 	size_t limit_line[N_LIMITS];  /* 0: not set yet */
 };
 
-static void set_error(char *error, size_t error_size, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static void set_error(char *error, size_t error_size, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (!error || error_size == 0)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(error, error_size, fmt, ap);
-	va_end(ap);
-}
 
 static int fail(struct parser *p, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
@@ -451,10 +438,10 @@ int vmapp_policy_parse(const char *text, size_t len, const char *filename,
 	size_t pos = 0;
 	int r;
 
-	set_error(ret_error, error_size, "%s", "");
+	vmapp_set_error(ret_error, error_size, "%s", "");
 	*ret_policy = NULL;
 	if (!text && len > 0) {
-		set_error(ret_error, error_size, "%s: no text", p.filename);
+		vmapp_set_error(ret_error, error_size, "%s: no text", p.filename);
 		return -EINVAL;
 	}
 
@@ -493,7 +480,7 @@ int vmapp_policy_parse(const char *text, size_t len, const char *filename,
 
 out_of_memory:
 	vmapp_policy_destroy(p.policy);
-	set_error(ret_error, error_size, "%s: out of memory", p.filename);
+	vmapp_set_error(ret_error, error_size, "%s: out of memory", p.filename);
 	return -ENOMEM;
 }
 
@@ -509,7 +496,7 @@ int vmapp_policy_load(const char *path, const struct vmapp_protocol_set *set,
 	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
 	if (fd < 0) {
 		r = -errno;
-		set_error(ret_error, error_size, "%s: %s", path, strerror(-r));
+		vmapp_set_error(ret_error, error_size, "%s: %s", path, strerror(-r));
 		return r;
 	}
 	/* Read to the end rather than trust a size from fstat(): a FIFO or
@@ -520,7 +507,7 @@ int vmapp_policy_load(const char *path, const struct vmapp_protocol_set *set,
 
 		if (len > MAX_FILE_SIZE) {
 			r = -EFBIG;
-			set_error(ret_error, error_size, "%s: larger than %d bytes",
+			vmapp_set_error(ret_error, error_size, "%s: larger than %d bytes",
 				  path, MAX_FILE_SIZE);
 			goto out;
 		}
@@ -533,7 +520,7 @@ int vmapp_policy_load(const char *path, const struct vmapp_protocol_set *set,
 			t = realloc(text, size);
 			if (!t) {
 				r = -ENOMEM;
-				set_error(ret_error, error_size, "%s: out of memory", path);
+				vmapp_set_error(ret_error, error_size, "%s: out of memory", path);
 				goto out;
 			}
 			text = t;
@@ -544,7 +531,7 @@ int vmapp_policy_load(const char *path, const struct vmapp_protocol_set *set,
 			continue;
 		if (n < 0) {
 			r = -errno;
-			set_error(ret_error, error_size, "%s: %s", path, strerror(-r));
+			vmapp_set_error(ret_error, error_size, "%s: %s", path, strerror(-r));
 			goto out;
 		}
 		if (n == 0)

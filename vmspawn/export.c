@@ -13,6 +13,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "error-at.h"
 #include "desktop.h"
 #include "export.h"
 #include "sanitize.h"
@@ -26,19 +27,6 @@
 /* What an error message shows of a guest's id. */
 #define SHOWN_ID_MAX 64
 
-static void set_error(char *error, size_t error_size, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static void set_error(char *error, size_t error_size, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (!error || error_size == 0)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(error, error_size, fmt, ap);
-	va_end(ap);
-}
 
 int vmapp_export_dir(const struct vmapp_env *env, char *buf, size_t size)
 {
@@ -316,40 +304,40 @@ int vmapp_export_apps(const char *applications_dir, const char *vm_name,
 	size_t n_names = 0;
 	int skipped = 0, dfd = -1, r;
 
-	set_error(ret_error, error_size, "%s", "");
+	vmapp_set_error(ret_error, error_size, "%s", "");
 	if (ret_written)
 		*ret_written = 0;
 	if (!applications_dir || !vm_name || !vmapp_label_valid(vm_name)) {
-		set_error(ret_error, error_size, "bad folder or VM name");
+		vmapp_set_error(ret_error, error_size, "bad folder or VM name");
 		return -EINVAL;
 	}
 	/* It becomes an Exec word: write_host_entry() refuses a control
 	 * character in it, but an empty one would be no command at all. */
 	if (!proxy_path || proxy_path[0] == '\0') {
-		set_error(ret_error, error_size, "no path for vmapp-proxy");
+		vmapp_set_error(ret_error, error_size, "no path for vmapp-proxy");
 		return -EINVAL;
 	}
 	if (n_apps > VMAPP_TRANSPORT_MAX_APPS || (n_apps > 0 && !apps)) {
-		set_error(ret_error, error_size, "%" PRIu32 " apps, over the limit of %u", n_apps,
+		vmapp_set_error(ret_error, error_size, "%" PRIu32 " apps, over the limit of %u", n_apps,
 			  VMAPP_TRANSPORT_MAX_APPS);
 		return -EINVAL;
 	}
 
 	r = make_dirs(applications_dir, DIR_MODE);
 	if (r < 0) {
-		set_error(ret_error, error_size, "%s: %s", applications_dir, strerror(-r));
+		vmapp_set_error(ret_error, error_size, "%s: %s", applications_dir, strerror(-r));
 		return r;
 	}
 	dfd = open(applications_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (dfd < 0) {
 		r = -errno;
-		set_error(ret_error, error_size, "%s: %s", applications_dir, strerror(-r));
+		vmapp_set_error(ret_error, error_size, "%s: %s", applications_dir, strerror(-r));
 		return r;
 	}
 	names = calloc(n_apps ? n_apps : 1, sizeof(*names));
 	if (!names) {
 		r = -ENOMEM;
-		set_error(ret_error, error_size, "out of memory");
+		vmapp_set_error(ret_error, error_size, "out of memory");
 		goto out;
 	}
 
@@ -360,7 +348,7 @@ int vmapp_export_apps(const char *applications_dir, const char *vm_name,
 		r = prepare(&apps[i], vm_name, proxy_path, text, sizeof(text), &len,
 			    names[n_names], sizeof(names[n_names]), &why);
 		if (r == -ENOMEM) {
-			set_error(ret_error, error_size, "out of memory");
+			vmapp_set_error(ret_error, error_size, "out of memory");
 			goto out;
 		}
 		/* Two apps of one id would write one file twice: the first
@@ -371,14 +359,14 @@ int vmapp_export_apps(const char *applications_dir, const char *vm_name,
 		}
 		if (r < 0) {
 			if (skipped++ == 0)
-				set_error(ret_error, error_size, "app %" PRIu32 " '%s': %s", i,
+				vmapp_set_error(ret_error, error_size, "app %" PRIu32 " '%s': %s", i,
 					  shown_id(apps[i].id, shown, sizeof(shown)), why);
 			continue;
 		}
 		if (!same_file(dfd, names[n_names], text, len)) {
 			r = write_file(dfd, vm_name, names[n_names], text, len);
 			if (r < 0) {
-				set_error(ret_error, error_size, "%s/%s: %s", applications_dir,
+				vmapp_set_error(ret_error, error_size, "%s/%s: %s", applications_dir,
 					  names[n_names], strerror(-r));
 				goto out;
 			}
@@ -390,7 +378,7 @@ int vmapp_export_apps(const char *applications_dir, const char *vm_name,
 	 * with fewer apps than either list. */
 	r = remove_files(dfd, vm_name, names, n_names);
 	if (r < 0) {
-		set_error(ret_error, error_size, "%s: removing stale entries: %s",
+		vmapp_set_error(ret_error, error_size, "%s: removing stale entries: %s",
 			  applications_dir, strerror(-r));
 		goto out;
 	}

@@ -136,19 +136,6 @@ const char *const *vmapp_vmdef_keys(size_t *ret_n)
 	return key_names;
 }
 
-static void set_error(char *error, size_t error_size, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static void set_error(char *error, size_t error_size, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (!error || error_size == 0)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(error, error_size, fmt, ap);
-	va_end(ap);
-}
 
 /* 'value', or 'value...' when cut.  Values reaching here are checked text
  * (no control characters), so the quote stays on one line. */
@@ -182,37 +169,37 @@ int vmapp_vm_name_check(const char *name, char *ret_error, size_t error_size)
 	 * control characters into the message. */
 	len = strlen(name);
 	if (len == 0) {
-		set_error(ret_error, error_size, "VM name is empty");
+		vmapp_set_error(ret_error, error_size, "VM name is empty");
 		return -EINVAL;
 	}
 	for (size_t i = 0; i < len; i++) {
 		unsigned char c = (unsigned char)name[i];
 
 		if (c < 0x20 || c >= 0x7f) {
-			set_error(ret_error, error_size,
+			vmapp_set_error(ret_error, error_size,
 				  "VM name has the byte 0x%02x (only a-z, 0-9 and '-')", c);
 			return -EINVAL;
 		}
 	}
 	if (len > VMAPP_VM_NAME_MAX) {
-		set_error(ret_error, error_size, "VM name %s is longer than %u bytes",
+		vmapp_set_error(ret_error, error_size, "VM name %s is longer than %u bytes",
 			  quote(q, name), VMAPP_VM_NAME_MAX);
 		return -EINVAL;
 	}
 	if (name[0] == '-') {
-		set_error(ret_error, error_size, "VM name %s starts with '-'", quote(q, name));
+		vmapp_set_error(ret_error, error_size, "VM name %s starts with '-'", quote(q, name));
 		return -EINVAL;
 	}
 	for (size_t i = 0; i < len; i++) {
 		char c = name[i];
 
 		if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-')) {
-			set_error(ret_error, error_size,
+			vmapp_set_error(ret_error, error_size,
 				  "VM name %s has '%c' (only a-z, 0-9 and '-')", quote(q, name), c);
 			return -EINVAL;
 		}
 	}
-	set_error(ret_error, error_size, "VM name %s is not valid", quote(q, name));
+	vmapp_set_error(ret_error, error_size, "VM name %s is not valid", quote(q, name));
 	return -EINVAL;
 }
 
@@ -392,12 +379,12 @@ static int check_path(const char *key, const char *value, char *ret_error, size_
 	const char *p;
 
 	if (value[0] != '/') {
-		set_error(ret_error, error_size, "%s %s is not an absolute path", key,
+		vmapp_set_error(ret_error, error_size, "%s %s is not an absolute path", key,
 			  quote(q, value));
 		return -EINVAL;
 	}
 	if (strlen(value) >= VMAPP_VM_PATH_MAX) {
-		set_error(ret_error, error_size, "%s %s is longer than %u bytes", key,
+		vmapp_set_error(ret_error, error_size, "%s %s is longer than %u bytes", key,
 			  quote(q, value), VMAPP_VM_PATH_MAX - 1);
 		return -EINVAL;
 	}
@@ -408,12 +395,12 @@ static int check_path(const char *key, const char *value, char *ret_error, size_
 
 		if ((n == 1 && component[0] == '.') ||
 		    (n == 2 && component[0] == '.' && component[1] == '.')) {
-			set_error(ret_error, error_size, "%s %s has a '%.*s' component", key,
+			vmapp_set_error(ret_error, error_size, "%s %s has a '%.*s' component", key,
 				  quote(q, value), (int)n, component);
 			return -EINVAL;
 		}
 		if (n == 0 && (end || p != value)) {
-			set_error(ret_error, error_size, "%s %s has an empty component", key,
+			vmapp_set_error(ret_error, error_size, "%s %s has an empty component", key,
 				  quote(q, value));
 			return -EINVAL;
 		}
@@ -447,7 +434,7 @@ static int set_enum(int *slot, const char *key, const char *value, const char *c
 
 	if (v < 0) {
 		word_list(list, sizeof(list), names, n);
-		set_error(ret_error, error_size, "bad %s %s (expected %s)", key, quote(q, value), list);
+		vmapp_set_error(ret_error, error_size, "bad %s %s (expected %s)", key, quote(q, value), list);
 		return -EINVAL;
 	}
 	*slot = v;
@@ -472,25 +459,25 @@ int vmapp_vmdef_set(struct vmapp_vmdef *def, const char *key, const char *value,
 			if (*p <= 0x20 || *p >= 0x7f)
 				plain = false;
 		if (plain)
-			set_error(ret_error, error_size, "unknown key '%s' (expected " KEY_LIST ")",
+			vmapp_set_error(ret_error, error_size, "unknown key '%s' (expected " KEY_LIST ")",
 				  key);
 		else
-			set_error(ret_error, error_size, "bad key (expected " KEY_LIST ")");
+			vmapp_set_error(ret_error, error_size, "bad key (expected " KEY_LIST ")");
 		return -EINVAL;
 	}
 	bad = check_text(value, why, sizeof(why));
 	if (bad) {
 		/* Not quoted: the value is what is broken. */
-		set_error(ret_error, error_size, "%s value %s", key, bad);
+		vmapp_set_error(ret_error, error_size, "%s value %s", key, bad);
 		return -EINVAL;
 	}
 	if (value[0] == '\0') {
-		set_error(ret_error, error_size, "'%s' needs a value", key);
+		vmapp_set_error(ret_error, error_size, "'%s' needs a value", key);
 		return -EINVAL;
 	}
 	/* The file trims them: a value that keeps them would not read back. */
 	if (value[0] == ' ' || value[strlen(value) - 1] == ' ') {
-		set_error(ret_error, error_size, "%s value starts or ends with a space", key);
+		vmapp_set_error(ret_error, error_size, "%s value starts or ends with a space", key);
 		return -EINVAL;
 	}
 
@@ -498,13 +485,13 @@ int vmapp_vmdef_set(struct vmapp_vmdef *def, const char *key, const char *value,
 	case KEY_MEMORY:
 		r = parse_memory(value, &n);
 		if (r == -EINVAL) {
-			set_error(ret_error, error_size,
+			vmapp_set_error(ret_error, error_size,
 				  "memory %s is not a size (digits, then M or G: 512M, 2G)",
 				  quote(q, value));
 			return r;
 		}
 		if (r == -ERANGE || n < VMAPP_VM_MEMORY_MIN_MIB || n > VMAPP_VM_MEMORY_MAX_MIB) {
-			set_error(ret_error, error_size,
+			vmapp_set_error(ret_error, error_size,
 				  "memory %s is out of range (%uM to %uG)", quote(q, value),
 				  VMAPP_VM_MEMORY_MIN_MIB, VMAPP_VM_MEMORY_MAX_MIB / 1024);
 			return -EINVAL;
@@ -514,11 +501,11 @@ int vmapp_vmdef_set(struct vmapp_vmdef *def, const char *key, const char *value,
 	case KEY_CPUS:
 		r = parse_uint(value, UINT32_MAX, &n);
 		if (r == -EINVAL) {
-			set_error(ret_error, error_size, "cpus %s is not a number", quote(q, value));
+			vmapp_set_error(ret_error, error_size, "cpus %s is not a number", quote(q, value));
 			return r;
 		}
 		if (r == -ERANGE || n < 1 || n > VMAPP_VM_CPUS_MAX) {
-			set_error(ret_error, error_size, "cpus %s is out of range (1 to %u)",
+			vmapp_set_error(ret_error, error_size, "cpus %s is out of range (1 to %u)",
 				  quote(q, value), VMAPP_VM_CPUS_MAX);
 			return -EINVAL;
 		}
@@ -530,7 +517,7 @@ int vmapp_vmdef_set(struct vmapp_vmdef *def, const char *key, const char *value,
 			if (r < 0)
 				return r;
 		} else if (!vmapp_label_valid(value)) {
-			set_error(ret_error, error_size,
+			vmapp_set_error(ret_error, error_size,
 				  "image %s is neither an absolute path nor an image name "
 				  "(1 to 32 of a-z, 0-9 and '-', not starting with '-')",
 				  quote(q, value));
@@ -568,7 +555,7 @@ int vmapp_vmdef_set(struct vmapp_vmdef *def, const char *key, const char *value,
 		/* The point of a shared folder is that nothing else of the
 		 * host is visible. */
 		if (strcmp(value, "/") == 0) {
-			set_error(ret_error, error_size,
+			vmapp_set_error(ret_error, error_size,
 				  "share '/' would show the guest the whole host file system");
 			return -EINVAL;
 		}
@@ -612,7 +599,7 @@ int vmapp_vmdef_set(struct vmapp_vmdef *def, const char *key, const char *value,
 		def->colour = (uint32_t)n;
 		return 0;
 bad_colour:
-		set_error(ret_error, error_size, "colour %s is not #rrggbb or none",
+		vmapp_set_error(ret_error, error_size, "colour %s is not #rrggbb or none",
 			  quote(q, value));
 		return -EINVAL;
 	case N_KEYS:
@@ -785,7 +772,7 @@ int vmapp_vmdef_check(const struct vmapp_vmdef *def, char *ret_error, size_t err
 {
 	const char *why = combination_error(def);
 
-	set_error(ret_error, error_size, "%s", why ? why : "");
+	vmapp_set_error(ret_error, error_size, "%s", why ? why : "");
 	return why ? -EINVAL : 0;
 }
 
@@ -816,12 +803,12 @@ int vmapp_vmdef_parse(const char *text, size_t len, const char *filename, const 
 	int r = 0;
 
 	*ret_def = NULL;
-	set_error(ret_error, error_size, "%s", "");
+	vmapp_set_error(ret_error, error_size, "%s", "");
 	r = vmapp_vm_name_check(name, ret_error, error_size);
 	if (r < 0)
 		return r;
 	if (len > MAX_FILE_SIZE) {
-		set_error(ret_error, error_size, "%s: larger than %d bytes", filename, MAX_FILE_SIZE);
+		vmapp_set_error(ret_error, error_size, "%s: larger than %d bytes", filename, MAX_FILE_SIZE);
 		return -EINVAL;
 	}
 	def = vmapp_vmdef_create(name);
@@ -878,7 +865,7 @@ int vmapp_vmdef_parse(const char *text, size_t len, const char *filename, const 
 	def = NULL;
 out:
 	if (r == -ENOMEM)
-		set_error(ret_error, error_size, "%s: out of memory", filename);
+		vmapp_set_error(ret_error, error_size, "%s: out of memory", filename);
 	free(line);
 	vmapp_vmdef_destroy(def);
 	return r;
@@ -896,7 +883,7 @@ int vmapp_vmdef_read(const char *path, char **ret_text, size_t *ret_len,
 	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
 	if (fd < 0) {
 		r = -errno;
-		set_error(ret_error, error_size, "%s: %s", path, strerror(-r));
+		vmapp_set_error(ret_error, error_size, "%s: %s", path, strerror(-r));
 		return r;
 	}
 	/* One byte more than allowed, to tell "too large" from "just fits";
@@ -904,7 +891,7 @@ int vmapp_vmdef_read(const char *path, char **ret_text, size_t *ret_len,
 	text = malloc(MAX_FILE_SIZE + 2);
 	if (!text) {
 		close(fd);
-		set_error(ret_error, error_size, "%s: out of memory", path);
+		vmapp_set_error(ret_error, error_size, "%s: out of memory", path);
 		return -ENOMEM;
 	}
 	while (len < MAX_FILE_SIZE + 1) {
@@ -914,7 +901,7 @@ int vmapp_vmdef_read(const char *path, char **ret_text, size_t *ret_len,
 			continue;
 		if (n < 0) {
 			r = -errno;
-			set_error(ret_error, error_size, "%s: %s", path, strerror(-r));
+			vmapp_set_error(ret_error, error_size, "%s: %s", path, strerror(-r));
 			goto out;
 		}
 		if (n == 0)
@@ -922,7 +909,7 @@ int vmapp_vmdef_read(const char *path, char **ret_text, size_t *ret_len,
 		len += (size_t)n;
 	}
 	if (len > MAX_FILE_SIZE) {
-		set_error(ret_error, error_size, "%s: larger than %d bytes", path, MAX_FILE_SIZE);
+		vmapp_set_error(ret_error, error_size, "%s: larger than %d bytes", path, MAX_FILE_SIZE);
 		r = -EFBIG;
 		goto out;
 	}
@@ -980,12 +967,12 @@ int vmapp_vmdef_check_host(const struct vmapp_vmdef *def, uint32_t host_cpus,
 			   uint64_t host_memory_mib, char *ret_error, size_t error_size)
 {
 	if (host_cpus > 0 && def->cpus > host_cpus) {
-		set_error(ret_error, error_size, "cpus %" PRIu32 " is more than this host's %" PRIu32
+		vmapp_set_error(ret_error, error_size, "cpus %" PRIu32 " is more than this host's %" PRIu32
 			  " CPUs", def->cpus, host_cpus);
 		return -EINVAL;
 	}
 	if (host_memory_mib > 0 && def->memory_mib > host_memory_mib) {
-		set_error(ret_error, error_size,
+		vmapp_set_error(ret_error, error_size,
 			  "memory %" PRIu64 "M is more than this host's %" PRIu64 "M",
 			  def->memory_mib, host_memory_mib);
 		return -EINVAL;
@@ -1050,7 +1037,7 @@ static int base_dir(char *buf, size_t size, const char *xdg, const struct vmapp_
 		return 0;
 	}
 	if (!absolute(env->home)) {
-		set_error(ret_error, error_size, "%s is not set and HOME is not an absolute path",
+		vmapp_set_error(ret_error, error_size, "%s is not set and HOME is not an absolute path",
 			  variable);
 		return -EINVAL;
 	}
@@ -1058,7 +1045,7 @@ static int base_dir(char *buf, size_t size, const char *xdg, const struct vmapp_
 		goto too_long;
 	return 0;
 too_long:
-	set_error(ret_error, error_size, "%s is too long", variable);
+	vmapp_set_error(ret_error, error_size, "%s is too long", variable);
 	return -ENAMETOOLONG;
 }
 
@@ -1085,7 +1072,7 @@ int vmapp_vm_config_dir(const struct vmapp_env *env, char *buf, size_t size,
 	if (r < 0)
 		return r;
 	if (join(buf, size, "%s/vmapp", base) < 0) {
-		set_error(ret_error, error_size, "XDG_CONFIG_HOME is too long");
+		vmapp_set_error(ret_error, error_size, "XDG_CONFIG_HOME is too long");
 		return -ENAMETOOLONG;
 	}
 	return 0;
@@ -1150,7 +1137,7 @@ int vmapp_vm_paths_init(struct vmapp_vm_paths *paths, const struct vmapp_env *en
 	}
 	return 0;
 too_long:
-	set_error(ret_error, error_size, "the paths of VM '%s' are longer than %u bytes", name,
+	vmapp_set_error(ret_error, error_size, "the paths of VM '%s' are longer than %u bytes", name,
 		  VMAPP_VM_PATH_MAX - 1);
 	return -ENAMETOOLONG;
 }
@@ -1237,7 +1224,7 @@ int vmapp_vmdef_write_text(const char *path, const char *text,
 		unlink(tmp);
 	}
 	if (r < 0)
-		set_error(ret_error, error_size, "%s: %s", path, strerror(-r));
+		vmapp_set_error(ret_error, error_size, "%s: %s", path, strerror(-r));
 	return r;
 }
 
@@ -1248,7 +1235,7 @@ int vmapp_vmdef_write(const char *path, const struct vmapp_vmdef *def,
 	int r;
 
 	if (!text) {
-		set_error(ret_error, error_size, "%s: out of memory", path);
+		vmapp_set_error(ret_error, error_size, "%s: out of memory", path);
 		return -ENOMEM;
 	}
 	r = vmapp_vmdef_write_text(path, text, ret_error, error_size);
@@ -1267,7 +1254,7 @@ int vmapp_vm_create(const struct vmapp_vm_paths *paths, const char *name,
 		return r;
 	def = vmapp_vmdef_create(name);
 	if (!def) {
-		set_error(ret_error, error_size, "%s: out of memory", paths->config_file);
+		vmapp_set_error(ret_error, error_size, "%s: out of memory", paths->config_file);
 		return -ENOMEM;
 	}
 	r = vmapp_vm_create_from(paths, def, ret_error, error_size);
@@ -1292,26 +1279,26 @@ int vmapp_vm_create_from(const struct vmapp_vm_paths *paths, const struct vmapp_
 		return r;
 	r = vmapp_make_dirs(paths->config_dir, 0700);
 	if (r < 0) {
-		set_error(ret_error, error_size, "%s: %s", paths->config_dir, strerror(-r));
+		vmapp_set_error(ret_error, error_size, "%s: %s", paths->config_dir, strerror(-r));
 		return r;
 	}
 	/* The common case of an existing VM, before a temporary file is
 	 * made: the folder is left as it was.  link() below is what makes
 	 * it certain. */
 	if (faccessat(AT_FDCWD, paths->config_file, F_OK, AT_SYMLINK_NOFOLLOW) == 0) {
-		set_error(ret_error, error_size, "VM '%s' already exists (%s)", name,
+		vmapp_set_error(ret_error, error_size, "VM '%s' already exists (%s)", name,
 			  paths->config_file);
 		return -EEXIST;
 	}
 	text = vmapp_vmdef_serialize(def);
 	if (!text) {
-		set_error(ret_error, error_size, "%s: out of memory", paths->config_file);
+		vmapp_set_error(ret_error, error_size, "%s: out of memory", paths->config_file);
 		return -ENOMEM;
 	}
 	r = write_temporary(paths->config_file, text, tmp, sizeof(tmp));
 	free(text);
 	if (r < 0) {
-		set_error(ret_error, error_size, "%s: %s", paths->config_file, strerror(-r));
+		vmapp_set_error(ret_error, error_size, "%s: %s", paths->config_file, strerror(-r));
 		return r;
 	}
 	/* link() fails with EEXIST instead of replacing: two creates of one
@@ -1319,10 +1306,10 @@ int vmapp_vm_create_from(const struct vmapp_vm_paths *paths, const struct vmapp_
 	if (link(tmp, paths->config_file) < 0) {
 		r = -errno;
 		if (r == -EEXIST)
-			set_error(ret_error, error_size, "VM '%s' already exists (%s)", name,
+			vmapp_set_error(ret_error, error_size, "VM '%s' already exists (%s)", name,
 				  paths->config_file);
 		else
-			set_error(ret_error, error_size, "%s: %s", paths->config_file,
+			vmapp_set_error(ret_error, error_size, "%s: %s", paths->config_file,
 				  strerror(-r));
 	}
 	unlink(tmp);
