@@ -643,7 +643,7 @@ int vmapp_vm_serve(const struct vmapp_vm_options *options)
 		.paths = &s.paths,
 		.build_image = tool_path("VMAPP_BUILD_IMAGE", VMAPP_BUILD_IMAGE_DEFAULT),
 		.agent = tool_path("VMAPP_AGENT", VMAPP_AGENT_DEFAULT),
-		.packages = NULL,
+		.packages = s.def->packages,
 		.step = boot_step,
 		.data = &s,
 	};

@@ -163,6 +163,61 @@ static int build_image(struct boot_run *b, const char *dir)
 	return 0;
 }
 
+static int compare_words(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* list's words sorted, duplicates dropped, one space apart (as
+ * build-image.sh writes its manifest's packages line). */
+static void sorted_words(const char *list, char *buf, size_t size)
+{
+	char copy[VMAPP_VM_PACKAGES_MAX + 1], *words[VMAPP_VM_PACKAGES_COUNT_MAX], *save = NULL;
+	size_t n = 0, used = 0;
+
+	snprintf(copy, sizeof(copy), "%s", list);
+	for (char *w = strtok_r(copy, " ", &save); w && n < VMAPP_VM_PACKAGES_COUNT_MAX;
+	     w = strtok_r(NULL, " ", &save))
+		words[n++] = w;
+	qsort(words, n, sizeof(words[0]), compare_words);
+	buf[0] = '\0';
+	for (size_t i = 0; i < n; i++) {
+		if (i > 0 && strcmp(words[i], words[i - 1]) == 0)
+			continue;
+		int w = snprintf(buf + used, size - used, "%s%s", used ? " " : "", words[i]);
+		if (w < 0 || (size_t)w >= size - used)
+			break;
+		used += (size_t)w;
+	}
+}
+
+/* The value of the manifest line "KEY VALUE" of an image, in buf. */
+static int manifest_value(const char *dir, const char *key, char *buf, size_t size)
+{
+	char path[VMAPP_VM_PATH_MAX + 16], line[VMAPP_VM_PACKAGES_MAX + 64];
+	size_t klen = strlen(key);
+	snprintf(path, sizeof(path), "%s/manifest", dir);
+	FILE *f = fopen(path, "re");
+	if (!f)
+		return -errno;
+	int r = -ENOENT;
+	while (fgets(line, sizeof(line), f)) {
+		line[strcspn(line, "\n")] = '\0';
+		if (strncmp(line, key, klen) == 0 && line[klen] == ' ') {
+			size_t len = strlen(line + klen + 1);
+			if (len >= size) {
+				r = -ENAMETOOLONG;
+				break;
+			}
+			memcpy(buf, line + klen + 1, len + 1);
+			r = 0;
+			break;
+		}
+	}
+	fclose(f);
+	return r;
+}
+
 /* The "sha256 HASH root.img" line of an image's manifest, in buf. */
 static int root_hash(const char *dir, char *buf, size_t size)
 {
@@ -331,11 +386,22 @@ int vmapp_boot_start(const struct vmapp_boot_config *c, struct vmapp_boot *vm,
 			return fail(&b, -ENOENT, "%s has no vmlinuz, initrd.img, root.img and "
 				    "manifest (make it with build-image.sh, or set image to a name)",
 				    image_dir);
-		step(&b, "image", "building the guest image %s (mmdebstrap: a few minutes)",
-		     image_dir);
+		step(&b, "image", "building the guest image %s with %s (mmdebstrap: a few "
+		     "minutes)", image_dir, c->packages ? c->packages : "the default packages");
 		r = build_image(&b, image_dir);
 		if (r < 0)
 			return r;
+	} else if (def->image[0] != '/' && c->packages) {
+		/* A shared image is used as it is: a VM that wants other
+		 * packages names an image of its own. */
+		char want[VMAPP_VM_PACKAGES_MAX + 1], have[VMAPP_VM_PACKAGES_MAX + 1];
+		sorted_words(c->packages, want, sizeof(want));
+		if (manifest_value(image_dir, "packages", have, sizeof(have)) == 0 &&
+		    strcmp(want, have) != 0)
+			return fail(&b, -EINVAL, "the image '%s' was built with the packages '%s', "
+				    "this VM asks for '%s': give it an image of its own "
+				    "(vmapp-vm set %s image=%s-image)", def->image, have, want,
+				    def->name, def->name);
 	}
 
 	step(&b, "disk", "disk %s", p->overlay);

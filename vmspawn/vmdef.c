@@ -47,6 +47,7 @@ enum key_id {
 	KEY_TRANSPORT,
 	KEY_POLICY,
 	KEY_COLOUR,
+	KEY_PACKAGES,
 	N_KEYS,
 };
 
@@ -64,10 +65,11 @@ static const char *const key_names[N_KEYS] = {
 	[KEY_TRANSPORT] = "transport",
 	[KEY_POLICY] = "policy",
 	[KEY_COLOUR] = "colour",
+	[KEY_PACKAGES] = "packages",
 };
 
 #define KEY_LIST "memory, cpus, image, accel, network, audio, audio_backend, share, " \
-	"share_mode, transport, policy or colour"
+	"share_mode, transport, policy, colour or packages"
 
 static const char *const accel_names[] = {
 	[VMAPP_ACCEL_AUTO] = "auto", [VMAPP_ACCEL_KVM] = "kvm", [VMAPP_ACCEL_TCG] = "tcg",
@@ -229,6 +231,12 @@ struct vmapp_vmdef *vmapp_vmdef_create(const char *name)
 	def->transport = VMAPP_TRANSPORT_AUTO;
 	def->policy = NULL;
 	def->has_colour = false;
+	def->packages = strdup(VMAPP_VM_DEFAULT_PACKAGES);
+	if (!def->packages) {
+		free(def->image);
+		free(def);
+		return NULL;
+	}
 	return def;
 }
 
@@ -239,6 +247,7 @@ void vmapp_vmdef_destroy(struct vmapp_vmdef *def)
 	free(def->image);
 	free(def->share);
 	free(def->policy);
+	free(def->packages);
 	free(def);
 }
 
@@ -411,6 +420,7 @@ static int check_path(const char *key, const char *value, char *ret_error, size_
 	return 0;
 }
 
+
 /* Replaces *slot with a copy of value (NULL for none). */
 static int replace_string(char **slot, const char *value)
 {
@@ -439,6 +449,62 @@ static int set_enum(int *slot, const char *key, const char *value, const char *c
 	}
 	*slot = v;
 	return 0;
+}
+
+/* A Debian package name (Debian Policy 5.6.1): [a-z0-9][a-z0-9+.-]+. */
+static bool package_name_valid(const char *s, size_t len)
+{
+	if (len < 2 || !((s[0] >= 'a' && s[0] <= 'z') || (s[0] >= '0' && s[0] <= '9')))
+		return false;
+	for (size_t i = 1; i < len; i++) {
+		char c = s[i];
+		if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '+' || c == '.' ||
+		      c == '-'))
+			return false;
+	}
+	return true;
+}
+
+/* packages: Debian package names separated by blanks, kept one space
+ * apart; each reaches mmdebstrap's --include, so nothing else passes. */
+static int set_packages(struct vmapp_vmdef *def, const char *value, char *ret_error,
+			size_t error_size)
+{
+	char clean[VMAPP_VM_PACKAGES_MAX + 1];
+	size_t used = 0, words = 0;
+	const char *p = value;
+
+	while (*p) {
+		while (*p == ' ' || *p == '\t')
+			p++;
+		if (!*p)
+			break;
+		size_t len = strcspn(p, " \t");
+		if (!package_name_valid(p, len)) {
+			vmapp_set_error(ret_error, error_size, "packages: '%.*s' is not a Debian "
+					"package name (a-z, 0-9, '+', '.', '-'; two or more)",
+					(int)(len > 64 ? 64 : len), p);
+			return -EINVAL;
+		}
+		if (used + len + 1 > sizeof(clean) - 1 || ++words > VMAPP_VM_PACKAGES_COUNT_MAX) {
+			vmapp_set_error(ret_error, error_size, "packages: more than %u names or %u "
+					"bytes", VMAPP_VM_PACKAGES_COUNT_MAX,
+					VMAPP_VM_PACKAGES_MAX);
+			return -EINVAL;
+		}
+		if (used)
+			clean[used++] = ' ';
+		memcpy(clean + used, p, len);
+		used += len;
+		p += len;
+	}
+	clean[used] = '\0';
+	if (used == 0) {
+		vmapp_set_error(ret_error, error_size, "packages: name at least one package "
+				"(the default is " VMAPP_VM_DEFAULT_PACKAGES ")");
+		return -EINVAL;
+	}
+	return replace_string(&def->packages, clean);
 }
 
 int vmapp_vmdef_set(struct vmapp_vmdef *def, const char *key, const char *value,
@@ -579,6 +645,8 @@ int vmapp_vmdef_set(struct vmapp_vmdef *def, const char *key, const char *value,
 		if (r < 0)
 			return r;
 		return replace_string(&def->policy, value);
+	case KEY_PACKAGES:
+		return set_packages(def, value, ret_error, error_size);
 	case KEY_COLOUR:
 		if (strcmp(value, "none") == 0) {
 			def->has_colour = false;
@@ -652,6 +720,9 @@ int vmapp_vmdef_get(const struct vmapp_vmdef *def, const char *key, char *buf, s
 	case KEY_POLICY:
 		w = snprintf(buf, size, "%s", def->policy ? def->policy : "default");
 		break;
+	case KEY_PACKAGES:
+		w = snprintf(buf, size, "%s", def->packages);
+		break;
 	case KEY_COLOUR:
 		if (def->has_colour)
 			w = snprintf(buf, size, "#%06" PRIx32, def->colour & 0xffffff);
@@ -683,7 +754,8 @@ bool vmapp_vmdef_equal(const struct vmapp_vmdef *a, const struct vmapp_vmdef *b)
 	       a->audio_backend == b->audio_backend && same_string(a->share, b->share) &&
 	       a->share_mode == b->share_mode && a->transport == b->transport &&
 	       same_string(a->policy, b->policy) && a->has_colour == b->has_colour &&
-	       (!a->has_colour || a->colour == b->colour);
+	       (!a->has_colour || a->colour == b->colour) &&
+	       same_string(a->packages, b->packages);
 }
 
 struct parser {

@@ -23,6 +23,12 @@
 #define VMAPP_VM_MEMORY_MIN_MIB 256u
 #define VMAPP_VM_MEMORY_MAX_MIB (1024u * 1024u) /* 1024G */
 #define VMAPP_VM_CPUS_MAX 64u
+/* packages: at most this many names and bytes. */
+#define VMAPP_VM_PACKAGES_COUNT_MAX 128u
+#define VMAPP_VM_PACKAGES_MAX 2048u
+/* What an image built for a VM gets besides the base system (systemd,
+ * the kernel, ALSA, networkd, the agent). */
+#define VMAPP_VM_DEFAULT_PACKAGES "foot fonts-dejavu-core"
 /* Longest path value (share, image, policy), in bytes. */
 #define VMAPP_VM_PATH_MAX 1024u
 
@@ -77,6 +83,9 @@ struct vmapp_vmdef {
 	char *policy; /* may be NULL: the built-in default policy; else an absolute path */
 	bool has_colour;
 	uint32_t colour; /* 0xrrggbb, when has_colour */
+	/* Debian package names, one space apart, not empty: installed in an
+	 * image built for this VM (image names one that does not exist yet). */
+	char *packages;
 };
 
 /*

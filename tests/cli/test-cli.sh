@@ -90,6 +90,14 @@ start_sway
 
 check "vm: no image" 125 "the VM did not start: image: .*no-image has no vmlinuz.*\(log: .*vm.log\)" -- \
 	env XDG_CONFIG_HOME="$VMCONF" XDG_STATE_HOME="$T/vmstate" "$PROXY" --vm broken -- true
+# An image built with other packages than the VM asks for is not used.
+mkdir -p "$T/vmdata/vmapp/images/shared"
+for f in vmlinuz initrd.img root.img; do : >"$T/vmdata/vmapp/images/shared/$f"; done
+printf 'vmapp-image 1\npackages fonts-dejavu-core foot\n' >"$T/vmdata/vmapp/images/shared/manifest"
+printf 'image = shared\naccel = tcg\npackages = firefox-esr\n' >"$VMCONF/vmapp/other.vm"
+check "vm: an image with other packages" 125 "image: the image 'shared' was built with the packages 'fonts-dejavu-core foot', this VM asks for 'firefox-esr'" -- \
+	env XDG_CONFIG_HOME="$VMCONF" XDG_STATE_HOME="$T/vmstate" XDG_DATA_HOME="$T/vmdata" \
+	"$PROXY" --vm other -- true
 if [[ -e $XDG_RUNTIME_DIR/vmapp/broken ]] || pgrep -f -- "--vm-serve broken" >/dev/null; then
 	log "FAIL a VM that did not start left $(find "$XDG_RUNTIME_DIR/vmapp" | tr '\n' ' ') $(pgrep -af -- "--vm-serve broken")"
 	errors=$((errors + 1))

@@ -78,6 +78,7 @@ share_mode = auto
 transport = auto
 policy = default
 colour = none
+packages = foot fonts-dejavu-core
 EOF
 }
 
@@ -162,6 +163,7 @@ share_mode = auto
 transport = auto
 policy = default
 colour = #aabbcc
+packages = foot fonts-dejavu-core
 EOF
 # Pasteable: show's output, saved as another VM's file, is that VM.
 cp "$T/cli.out" "$T/web.show"

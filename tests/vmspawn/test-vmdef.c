@@ -192,7 +192,7 @@ static void test_errors(void)
 {
 	static const char keys[] =
 		"memory, cpus, image, accel, network, audio, audio_backend, share, share_mode, "
-		"transport, policy or colour";
+		"transport, policy, colour or packages";
 	char expected[512];
 
 	snprintf(expected, sizeof(expected), "t.vm:1: unknown key 'memroy' (expected %s)", keys);
@@ -271,6 +271,20 @@ static void test_errors(void)
 	PARSE_FAILS("colour = #1234567\n", "t.vm:1: colour '#1234567' is not #rrggbb or none");
 	PARSE_FAILS("colour = #12345g\n", "t.vm:1: colour '#12345g' is not #rrggbb or none");
 	PARSE_FAILS("colour = 123456\n", "t.vm:1: colour '123456' is not #rrggbb or none");
+
+	/* packages: Debian names only (they reach mmdebstrap's --include) */
+	PARSE_FAILS("packages = foot --variant=x\n",
+		    "t.vm:1: packages: '--variant=x' is not a Debian package name (a-z, 0-9, '+', "
+		    "'.', '-'; two or more)");
+	PARSE_FAILS("packages = Foot\n",
+		    "t.vm:1: packages: 'Foot' is not a Debian package name (a-z, 0-9, '+', "
+		    "'.', '-'; two or more)");
+	PARSE_FAILS("packages = foot,vim\n",
+		    "t.vm:1: packages: 'foot,vim' is not a Debian package name (a-z, 0-9, '+', "
+		    "'.', '-'; two or more)");
+	PARSE_FAILS("packages = x\n",
+		    "t.vm:1: packages: 'x' is not a Debian package name (a-z, 0-9, '+', "
+		    "'.', '-'; two or more)");
 	/* combinations */
 	PARSE_FAILS("audio = duplex\nnetwork = nat\naudio_backend = wav\n",
 		    "t.vm:3: audio duplex needs a backend that records; wav only plays "
@@ -323,8 +337,8 @@ static void test_set_get(void)
 
 	if (!CHECK(def != NULL, "create"))
 		return;
-	CHECK(n_keys == 12 && strcmp(keys[0], "memory") == 0 &&
-	      strcmp(keys[n_keys - 1], "colour") == 0, "keys");
+	CHECK(n_keys == 13 && strcmp(keys[0], "memory") == 0 &&
+	      strcmp(keys[n_keys - 1], "packages") == 0, "keys");
 	CHECK(vmapp_vmdef_set(def, "memory", "1536M", error, sizeof(error)) == 0, "%s", error);
 	CHECK(vmapp_vmdef_get(def, "memory", buf, sizeof(buf)) == 0 && strcmp(buf, "1536M") == 0,
 	      "memory '%s'", buf);
@@ -393,10 +407,11 @@ static void test_round_trip(void)
 		   "share_mode = auto\n"
 		   "transport = auto\n"
 		   "policy = default\n"
-		   "colour = none\n");
+		   "colour = none\n"
+		   "packages = foot fonts-dejavu-core\n");
 	round_trip("memory = 768M\ncpus = 3\nimage = /srv/i\naccel = kvm\nnetwork = nat\n"
 		   "audio = playback\naudio_backend = wav\nshare = /home/u/a, b #c\nshare_mode = 9p\n"
-		   "transport = vsock\npolicy = /etc/p\ncolour = #00ff7F\n",
+		   "transport = vsock\npolicy = /etc/p\ncolour = #00ff7F\npackages =  firefox-esr   foot \n",
 		   "# vmapp VM 'test': see vmapp-vm(5)\n"
 		   "memory = 768M\n"
 		   "cpus = 3\n"
@@ -409,7 +424,8 @@ static void test_round_trip(void)
 		   "share_mode = 9p\n"
 		   "transport = vsock\n"
 		   "policy = /etc/p\n"
-		   "colour = #00ff7f\n");
+		   "colour = #00ff7f\n"
+		   "packages = firefox-esr foot\n");
 	round_trip("audio = duplex\naudio_backend = pipewire\nshare_mode = virtiofs\n"
 		   "transport = serial\naccel = tcg\nimage = debian-12\n", NULL);
 }
