@@ -432,6 +432,10 @@ int vmapp_boot_start(const struct vmapp_boot_config *c, struct vmapp_boot *vm,
 		struct stat st;
 		if (stat(def->share, &st) < 0 || !S_ISDIR(st.st_mode))
 			return fail(&b, -ENOENT, "share=%s is not a folder", def->share);
+		if (geteuid() == 0)
+			step(&b, "share", "warning: as root, the guest's file owners and modes, "
+			     "set-uid bits included, reach the files of %s: run vmapp as your "
+			     "own user", def->share);
 		vm->share_mode = def->share_mode;
 		/* virtiofsd of this Debian needs root; 9p needs nothing but QEMU. */
 		if (vm->share_mode == VMAPP_SHARE_AUTO)
