@@ -90,6 +90,7 @@ launch() {
 	local name=$1 start before
 	before=$(window_count)
 	start=$(now)
+	# shellcheck disable=SC2016 # for the inner shell
 	setsid bash -c '
 		"$@" 2>&1 >/dev/null | while IFS= read -r line; do
 			printf "%s %s\n" "${EPOCHREALTIME/,/.}" "$line"

@@ -38,6 +38,41 @@ build_test_image() {
 	log "image ready in $IMAGE_SECONDS s"
 }
 
+# use_vm NAME: the tests' VM is NAME, run through vmapp-proxy --vm with
+# this test's own XDG folders (under $T); sets VM, RUNTIME, STATE and
+# VM_CLI, and stops the VM (its proxy has a session of its own, QEMU dies
+# with it) whatever happens, before lib.sh cleans up.
+use_vm() {
+	VM=$1
+	VM_CLI=${VMAPP_VM:-$E2E_DIR/../../build/vmspawn/vmapp-vm}
+	[[ -x $VM_CLI ]] || skip "no vmapp-vm at $VM_CLI (set VMAPP_VM)"
+	export XDG_CONFIG_HOME=$T/config XDG_STATE_HOME=$T/state XDG_DATA_HOME=$T/data
+	RUNTIME=$XDG_RUNTIME_DIR/vmapp/$VM
+	STATE=$XDG_STATE_HOME/vmapp/$VM
+	trap vm_cleanup EXIT
+}
+
+# shellcheck disable=SC2317 # the EXIT trap
+vm_cleanup() {
+	local rc=$?
+	timeout 60 "$VM_CLI" stop "$VM" >/dev/null 2>&1
+	pkill -KILL -f -- "$STATE/" 2>/dev/null
+	(exit "$rc")
+	cleanup # lib.sh's
+}
+
+# e2e_fail MESSAGE: fails with the end of the VM's log, and keeps the
+# guest's console.
+e2e_fail() {
+	keep_console "$STATE/console.log"
+	[[ -f $STATE/vm.log ]] && log "the VM's log: $(tail -n 15 "$STATE/vm.log")"
+	log "the guest's console log: $CACHE/last-console.log"
+	fail "$@"
+}
+
+qemu_pid() { cat "$RUNTIME/qemu.pid" 2>/dev/null; }
+vm_proxy_pid() { pgrep -f -- "--vm-serve $VM\$" | head -n 1; }
+
 # keep_console FILE: the guest's console log of this run, kept next to the
 # image as last-console.log whatever happens.
 keep_console() {

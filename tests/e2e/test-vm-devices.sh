@@ -38,38 +38,13 @@ fi
 
 need qemu-system-x86_64 qemu-img mmdebstrap sox python3
 find_agent
-VM_CLI=${VMAPP_VM:-$HERE/../../build/vmspawn/vmapp-vm}
-[[ -x $VM_CLI ]] || skip "no vmapp-vm at $VM_CLI (set VMAPP_VM)"
 BOOT_WAIT=${VMAPP_E2E_BOOT_WAIT:-300}
 SHARE_MODE_WANTED=${VMAPP_E2E_SHARE_MODE:-auto}
 VM=devs
 
-export XDG_CONFIG_HOME=$T/config XDG_STATE_HOME=$T/state XDG_DATA_HOME=$T/data
-RUNTIME=$XDG_RUNTIME_DIR/vmapp/$VM
-STATE=$XDG_STATE_HOME/vmapp/$VM
+use_vm "$VM"
 SHARE=$T/share
 GUEST_SHARE=/home/app/share
-
-e2e_fail() {
-	keep_console "$STATE/console.log"
-	[[ -f $STATE/vm.log ]] && log "the VM's log: $(tail -n 15 "$STATE/vm.log")"
-	log "the guest's console log: $CACHE/last-console.log"
-	fail "$@"
-}
-
-# The VM's proxy has a session of its own: whatever happens, it is stopped
-# (and QEMU with it) before lib.sh cleans up.
-vm_cleanup() {
-	local rc=$?
-	timeout 60 "$VM_CLI" stop "$VM" >/dev/null 2>&1
-	pkill -KILL -f -- "$STATE/" 2>/dev/null
-	(exit "$rc")
-	cleanup # lib.sh's
-}
-trap vm_cleanup EXIT
-
-qemu_pid() { cat "$RUNTIME/qemu.pid" 2>/dev/null; }
-vm_proxy_pid() { pgrep -f -- "--vm-serve $VM\$" | head -n 1; }
 
 # guest NAME SECONDS COMMAND...: vmapp-proxy --vm devs -- COMMAND; its status.
 guest() {

@@ -39,37 +39,12 @@ fi
 
 need qemu-system-x86_64 qemu-img mmdebstrap wtype
 find_agent
-VM_CLI=${VMAPP_VM:-$HERE/../../build/vmspawn/vmapp-vm}
-[[ -x $VM_CLI ]] || skip "no vmapp-vm at $VM_CLI (set VMAPP_VM)"
 BOOT_WAIT=${VMAPP_E2E_BOOT_WAIT:-300}
 VM=e2e
 APP_ID=vmapp.$VM.foot
 
-export XDG_CONFIG_HOME=$T/config XDG_STATE_HOME=$T/state XDG_DATA_HOME=$T/data
-RUNTIME=$XDG_RUNTIME_DIR/vmapp/$VM
-STATE=$XDG_STATE_HOME/vmapp/$VM
+use_vm "$VM"
 MENU=$XDG_DATA_HOME/applications
-
-e2e_fail() {
-	keep_console "$STATE/console.log"
-	[[ -f $STATE/vm.log ]] && log "the VM's log: $(tail -n 15 "$STATE/vm.log")"
-	log "the guest's console log: $CACHE/last-console.log"
-	fail "$@"
-}
-
-# The VM's proxy has a session of its own: whatever happens, it is stopped
-# (and QEMU with it) before lib.sh cleans up.
-vm_cleanup() {
-	local rc=$?
-	timeout 60 "$VM_CLI" stop "$VM" >/dev/null 2>&1
-	pkill -KILL -f -- "$STATE/" 2>/dev/null
-	(exit "$rc")
-	cleanup # lib.sh's
-}
-trap vm_cleanup EXIT
-
-qemu_pid() { cat "$RUNTIME/qemu.pid" 2>/dev/null; }
-vm_proxy_pid() { pgrep -f -- "--vm-serve $VM\$" | head -n 1; }
 
 # --- the image, the VM, the host ---------------------------------------------
 
@@ -151,10 +126,13 @@ rc=$?
 [[ $rc == 7 ]] || e2e_fail "a second app exited $rc, not 7: $(cat "$T/app-2.err")"
 REUSE_SECONDS=$((SECONDS - started))
 ! grep -q "booting" "$T/app-2.err" || e2e_fail "the second app booted the VM again: $(cat "$T/app-2.err")"
-[[ $(qemu_pid) == "$QEMU" ]] && alive "$QEMU" || e2e_fail "the second app did not run in the same QEMU"
+if [[ $(qemu_pid) != "$QEMU" ]] || ! alive "$QEMU"; then
+	e2e_fail "the second app did not run in the same QEMU"
+fi
 [[ $(vm_proxy_pid) == "$VM_PROXY" ]] || e2e_fail "the second app has another VM proxy"
 log "a second app in the running VM: status 7 back in $REUSE_SECONDS s"
 # Two at once: one waits for a file the other makes.
+# shellcheck disable=SC2016 # for the guest's shell
 spawn app-3 "$PROXY" --vm "$VM" -- sh -c 'for i in $(seq 100); do [ -e /tmp/e2e-b ] && exit 5; sleep 0.2; done; exit 6'
 run app-4 30 "$PROXY" --vm "$VM" -- touch /tmp/e2e-b /home/app/e2e-kept || e2e_fail "touch in the guest failed: $(cat "$T/app-4.err")"
 wait_exit app-3 40
@@ -165,7 +143,7 @@ rc=$?
 
 entry=$MENU/vmapp-${VM}_foot.desktop
 wait_until 10 test -f "$entry" ||
-	e2e_fail "no $entry; in $MENU: $(ls "$MENU" 2>&1 | tr '\n' ' ')"
+	e2e_fail "no $entry; in $MENU: $(find "$MENU" 2>&1 | tr '\n' ' ')"
 grep -q "^Exec=.*--vm.* $VM .*foot" "$entry" || grep -q "^Exec=.*\"--vm\" \"$VM\".*foot" "$entry" ||
 	e2e_fail "foot's menu entry does not run vmapp-proxy --vm $VM: $(grep ^Exec "$entry")"
 grep -q "^Name=\[$VM\] " "$entry" || e2e_fail "foot's menu entry is not labelled: $(grep ^Name= "$entry")"
@@ -175,7 +153,7 @@ log "menu: $(find "$MENU" -name "vmapp-${VM}_*" | wc -l) entries; foot's: $(grep
 
 run nosuch 10 "$PROXY" --vm nosuch -- true
 rc=$?
-[[ $rc == 2 ]] && grep -q "no VM 'nosuch'" "$T/nosuch.err" ||
+{ [[ $rc == 2 ]] && grep -q "no VM 'nosuch'" "$T/nosuch.err"; } ||
 	e2e_fail "a VM that does not exist: status $rc, $(cat "$T/nosuch.err")"
 run delete-running 10 "$VM_CLI" delete "$VM" &&
 	e2e_fail "delete of a running VM was not refused"
