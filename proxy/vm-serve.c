@@ -89,10 +89,18 @@ struct serve {
 
 static void say(struct serve *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
+/* A line of the VM's log, with the time: what took how long. */
 static void say(struct serve *s, const char *fmt, ...)
 {
+	struct timespec ts;
+	struct tm tm;
+	char when[32] = "";
 	va_list ap;
-	fprintf(stderr, "%s: ", s->name);
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	if (localtime_r(&ts.tv_sec, &tm))
+		strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S", &tm);
+	fprintf(stderr, "%s.%03ld %s: ", when, ts.tv_nsec / 1000000, s->name);
 	va_start(ap, fmt);
 	vfprintf(stderr, fmt, ap);
 	va_end(ap);
@@ -325,6 +333,10 @@ static void export_apps(struct serve *s, const struct vmapp_transport_frame *fra
 		apps[i].name = p;
 		p += strlen(p) + 1;
 		apps[i].exec = p;
+		p += strlen(p) + 1;
+		apps[i].icon = p;
+		p += strlen(p) + 1;
+		apps[i].categories = p;
 		p += strlen(p) + 1;
 	}
 	char error[512];

@@ -211,8 +211,10 @@ out:
 }
 
 /* A line of list: the VM's name and the settings that say most about it. */
-static int list_one(const char *config_dir, const char *name, int width)
+static int list_one(const struct vmapp_env *env, const char *config_dir, const char *name,
+		    int width)
 {
+	struct vmapp_vm_paths paths;
 	static const char *const shown[] = { "memory", "cpus", "network", "audio", "share" };
 	char path[VMAPP_VM_PATH_MAX + VMAPP_VM_NAME_MAX + 8], why[ERROR_MAX];
 	struct vmapp_vmdef *def;
@@ -227,7 +229,9 @@ static int list_one(const char *config_dir, const char *name, int width)
 		printf("%-*s  error: %s\n", width, name, why);
 		return VMAPP_VM_EXIT_OK;
 	}
-	printf("%-*s ", width, name);
+	bool running = vmapp_vm_paths_init(&paths, env, name, NULL, 0) == 0 &&
+		       vmapp_vm_running(&paths);
+	printf("%-*s  %-7s", width, name, running ? "running" : "stopped");
 	for (size_t i = 0; i < sizeof(shown) / sizeof(shown[0]); i++) {
 		char value[VALUE_MAX];
 
@@ -271,7 +275,7 @@ int vmapp_vm_cmd_list(const struct vmapp_env *env, int argc, char *argv[])
 		width = len > width ? len : width;
 	}
 	for (size_t i = 0; i < n && status == VMAPP_VM_EXIT_OK; i++)
-		status = list_one(dir, names[i], width);
+		status = list_one(env, dir, names[i], width);
 	vmapp_vm_list_free(names);
 	if (status != VMAPP_VM_EXIT_OK)
 		return status;

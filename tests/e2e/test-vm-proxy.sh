@@ -131,6 +131,8 @@ if [[ $(qemu_pid) != "$QEMU" ]] || ! alive "$QEMU"; then
 fi
 [[ $(vm_proxy_pid) == "$VM_PROXY" ]] || e2e_fail "the second app has another VM proxy"
 log "a second app in the running VM: status 7 back in $REUSE_SECONDS s"
+"$VM_CLI" list >"$T/list.out" 2>&1
+grep -Eq "^$VM +running " "$T/list.out" || e2e_fail "vmapp-vm list does not show $VM running: $(cat "$T/list.out")"
 # Two at once: one waits for a file the other makes.
 # shellcheck disable=SC2016 # for the guest's shell
 spawn app-3 "$PROXY" --vm "$VM" -- sh -c 'for i in $(seq 100); do [ -e /tmp/e2e-b ] && exit 5; sleep 0.2; done; exit 6'
@@ -168,6 +170,8 @@ run stop 60 "$VM_CLI" stop "$VM" || e2e_fail "vmapp-vm stop failed: $(cat "$T/st
 [[ ! -e $RUNTIME ]] || e2e_fail "left after stop: $(find "$RUNTIME" | tr '\n' ' ')"
 left=$(pgrep -af -- "$STATE/|--vm-serve $VM" || true)
 [[ -z $left ]] || e2e_fail "still running after stop: $left"
+"$VM_CLI" list >"$T/list.out" 2>&1
+grep -Eq "^$VM +stopped " "$T/list.out" || e2e_fail "vmapp-vm list does not show $VM stopped: $(cat "$T/list.out")"
 log "stopped: no process, no socket left"
 
 started=$SECONDS

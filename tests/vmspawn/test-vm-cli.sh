@@ -200,9 +200,9 @@ check "create: a bad value after good ones" 2 "cpus '0' is out of range \(1 to 6
 
 check "list" 0 "" -- "$VM" list
 expect "list: one line per VM, sorted" "$T/cli.out" <<EOF
-mid   memory=1536M cpus=2 network=off audio=off share=none
-web   memory=4G cpus=4 network=nat audio=playback share=$T/My Files
-work  memory=2G cpus=2 network=off audio=off share=none
+mid   stopped memory=1536M cpus=2 network=off audio=off share=none
+web   stopped memory=4G cpus=4 network=nat audio=playback share=$T/My Files
+work  stopped memory=2G cpus=2 network=off audio=off share=none
 EOF
 : >"$CONF/Bad.vm"
 : >"$CONF/notes.txt"
@@ -283,7 +283,7 @@ cp "$CONF/broken.vm" "$T/broken.before"
 check "list with a broken file" 0 "" -- "$VM" list
 grep -qx "broken  error: $CONF/broken.vm:3: bad network 'on' (expected off or nat)" "$T/cli.out" ||
 	bad "list does not show broken.vm's FILE:LINE error: $(cat "$T/cli.out")"
-grep -Eq "^work +memory=2G cpus=3 network=nat " "$T/cli.out" || bad "a broken file hid the other VMs: $(cat "$T/cli.out")"
+grep -Eq "^work +stopped memory=2G cpus=3 network=nat " "$T/cli.out" || bad "a broken file hid the other VMs: $(cat "$T/cli.out")"
 [[ $(wc -l <"$T/cli.out") == 6 ]] || bad "list: want 6 lines: $(cat "$T/cli.out")"
 check "show a broken file" 1 "^vmapp-vm: $CONF/broken.vm:3: bad network 'on' \(expected off or nat\)$" -- \
 	"$VM" show broken
