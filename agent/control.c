@@ -110,13 +110,39 @@ static char *join_exec(const struct vmapp_desktop_entry *e)
 	return out;
 }
 
+/* Categories as a desktop entry's value, "A;B;" ("" when none).  A word
+ * holding ';' (written "\;" in the file) would read back as two, and is
+ * no registered category anyway: it is left out.  So is the whole list
+ * when it would pass the transport's limit: the host only keeps the
+ * registered words, and the app matters more than its menu folder. */
+static char *join_categories(const struct vmapp_desktop_entry *e)
+{
+	size_t len = 1;
+	for (size_t i = 0; i < e->n_categories; i++)
+		len += strlen(e->categories[i]) + 1;
+	char *out = malloc(len), *p = out;
+	if (!out)
+		return NULL;
+	for (size_t i = 0; len - 1 <= VMAPP_TRANSPORT_MAX_APP_STRING && i < e->n_categories; i++) {
+		const char *c = e->categories[i];
+		if (strchr(c, ';'))
+			continue;
+		size_t n = strlen(c);
+		memcpy(p, c, n);
+		p += n;
+		*p++ = ';';
+	}
+	*p = '\0';
+	return out;
+}
+
 static void list_apps(struct vmapp_bridge *bridge)
 {
 	char **dirs = NULL;
 	size_t n_dirs = 0;
 	struct vmapp_desktop_list list = { 0 };
 	struct vmapp_transport_app *apps = NULL;
-	char **execs = NULL;
+	char **execs = NULL, **categories = NULL;
 	uint32_t n = 0;
 
 	if (vmapp_desktop_data_dirs(getenv("XDG_DATA_HOME"), getenv("XDG_DATA_DIRS"),
@@ -126,26 +152,40 @@ static void list_apps(struct vmapp_bridge *bridge)
 									: VMAPP_TRANSPORT_MAX_APPS;
 		apps = calloc(max ? max : 1, sizeof(*apps));
 		execs = calloc(max ? max : 1, sizeof(*execs));
-		for (size_t i = 0; apps && execs && i < max; i++) {
+		categories = calloc(max ? max : 1, sizeof(*categories));
+		for (size_t i = 0; apps && execs && categories && i < max; i++) {
 			const struct vmapp_desktop_entry *e = &list.entries[i];
 			execs[n] = join_exec(e);
-			if (!execs[n] || strlen(execs[n]) > VMAPP_TRANSPORT_MAX_APP_STRING ||
+			categories[n] = join_categories(e);
+			if (!execs[n] || !categories[n] ||
+			    strlen(execs[n]) > VMAPP_TRANSPORT_MAX_APP_STRING ||
 			    strlen(e->name) > VMAPP_TRANSPORT_MAX_APP_STRING) {
 				free(execs[n]);
+				free(categories[n]);
 				continue;
 			}
 			apps[n].id = e->id;
 			apps[n].name = e->name;
 			apps[n].exec = execs[n];
+			/* As the file has it, a name or a path: the host decides
+			 * what it can use.  Too long to send is no icon. */
+			apps[n].icon = e->icon && strlen(e->icon) <= VMAPP_TRANSPORT_MAX_APP_STRING
+					       ? e->icon
+					       : "";
+			apps[n].categories = categories[n];
 			n++;
 		}
 	}
 	/* Too big for one frame: fewer apps, rather than none. */
-	while (vmapp_bridge_send_apps(bridge, apps, n) == -EMSGSIZE && n > 0)
-		n /= 2;
-	for (uint32_t i = 0; execs && i < n; i++)
+	uint32_t n_sent = n;
+	while (vmapp_bridge_send_apps(bridge, apps, n_sent) == -EMSGSIZE && n_sent > 0)
+		n_sent /= 2;
+	for (uint32_t i = 0; execs && categories && i < n; i++) {
 		free(execs[i]);
+		free(categories[i]);
+	}
 	free(execs);
+	free(categories);
 	free(apps);
 	vmapp_desktop_list_finish(&list);
 	vmapp_desktop_data_dirs_free(dirs, n_dirs);

@@ -493,15 +493,16 @@ static void control(void *data, struct vmapp_bridge *b, const struct vmapp_trans
 	}
 	FUZZ_CHECK(fr->kind == VMAPP_TRANSPORT_APPS);
 	FUZZ_CHECK(f->apps_received++ == 0);
-	/* 3 * count strings fill exactly the bytes decode points at, each
-	 * ended by its NUL there, the desktop ids not empty. */
+	/* VMAPP_TRANSPORT_APP_STRINGS * count strings fill exactly the bytes
+	 * decode points at, each ended by its NUL there, the desktop ids not
+	 * empty. */
 	const char *s = fr->apps.strings, *end = s + fr->apps.strings_size;
 	FUZZ_CHECK(fr->apps.count <= VMAPP_TRANSPORT_MAX_APPS);
 	FUZZ_CHECK((const uint8_t *)s >= fr->payload &&
 		   (const uint8_t *)end <= fr->payload + fr->length);
-	for (uint32_t i = 0; i < 3 * fr->apps.count; i++) {
+	for (uint32_t i = 0; i < VMAPP_TRANSPORT_APP_STRINGS * fr->apps.count; i++) {
 		const char *nul = memchr(s, '\0', (size_t)(end - s));
-		FUZZ_CHECK(nul && (i % 3 != 0 || nul > s));
+		FUZZ_CHECK(nul && (i % VMAPP_TRANSPORT_APP_STRINGS != 0 || nul > s));
 		s = nul + 1;
 	}
 	FUZZ_CHECK(s == end);

@@ -154,7 +154,8 @@ static void check_view(const struct vmapp_transport_frame *f)
 		break;
 	case VMAPP_TRANSPORT_APPS:
 		FUZZ_CHECK(f->apps.count <= VMAPP_TRANSPORT_MAX_APPS);
-		check_strings(f, f->apps.strings, f->apps.strings_size, 3 * f->apps.count);
+		check_strings(f, f->apps.strings, f->apps.strings_size,
+			      VMAPP_TRANSPORT_APP_STRINGS * f->apps.count);
 		break;
 	default:
 		break;
@@ -363,7 +364,8 @@ static void react(struct vmapp_transport_state *s, struct shadow *sh, struct vma
 	case VMAPP_TRANSPORT_LIST_APPS: {
 		if (lazy)
 			return;
-		const struct vmapp_transport_app app = { "foot.desktop", "Foot", "foot" };
+		const struct vmapp_transport_app app = { "foot.desktop", "Foot", "foot",
+							 "foot", "System;TerminalEmulator;" };
 		FUZZ_CHECK(vmapp_transport_send_apps(s, out, &app, 1) == 0);
 		return;
 	}

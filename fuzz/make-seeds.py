@@ -855,9 +855,12 @@ def bridge_seeds():
 
     # The control channel: the host sends RUN 1, RUN 2 and LIST_APPS once
     # the handshake is done; the guest answers, late, twice, or too soon.
-    apps = apps_frame([('foot.desktop', 'Foot', 'foot'),
-                       ('org.gnome.gedit.desktop', 'Text Editor ✎', 'gedit %U'),
-                       ('empty-exec.desktop', '', '')])
+    # Per app: desktop id, name, exec, icon, categories; a path for an
+    # icon and unregistered categories are the host's to drop.
+    apps = apps_frame([('foot.desktop', 'Foot', 'foot', 'foot', 'System;TerminalEmulator;'),
+                       ('org.gnome.gedit.desktop', 'Text Editor ✎', 'gedit %U',
+                        '/etc/passwd', 'X-Evil;Utility;;TextEditor'),
+                       ('empty-exec.desktop', '', '', '', '')])
     answers = [frame(0, K.EXIT, u32(2) + i32(-9)), apps, frame(0, K.EXIT, u32(1) + i32(0))]
     s['control'] = bridge(ANSWER, [hello()] + client_start(1) + answers + client_draw(1))
     s['control-at-once'] = bridge(0, [hello()] + answers, ())
@@ -866,9 +869,12 @@ def bridge_seeds():
     s['exit-unknown'] = bridge(0, [hello(), frame(0, K.EXIT, u32(7) + i32(0))])
     s['exit-status'] = bridge(0, [hello(), frame(0, K.EXIT, u32(1) + i32(-65))])
     s['apps-twice'] = bridge(0, [hello(), apps, apps])
-    s['apps-empty-id'] = bridge(0, [hello(), apps_frame([('', 'Nameless', 'x')])])
+    s['apps-empty-id'] = bridge(0, [hello(), apps_frame([('', 'Nameless', 'x', '', '')])])
     s['apps-count-beyond'] = bridge(0, [hello(),
-        frame(0, K.APPS, u32(5) + b'a.desktop\0A\0a\0')])
+        frame(0, K.APPS, u32(5) + b'a.desktop\0A\0a\0i\0Game;\0')])
+    # The three strings of the old layout: two short of one app.
+    s['apps-three-strings'] = bridge(0, [hello(),
+        frame(0, K.APPS, u32(1) + b'a.desktop\0A\0a\0')])
     s['run-from-guest'] = bridge(0, [hello(),
         frame(0, K.RUN, u32(9) + u32(1) + u32(0) + b'sh\0')])
     for name, data in s.items():

@@ -959,6 +959,23 @@ static const char *registered_category(const char *untrusted, size_t len)
 	return NULL;
 }
 
+/* An icon theme name ("firefox-esr", "utilities-terminal"): [A-Za-z0-9._+-],
+ * 1..VMAPP_DESKTOP_MAX_ICON bytes, no leading '.' or '-', no "..".  Never a
+ * path: a guest's path means nothing on the host and could name a host
+ * file for the menu to read. */
+static bool icon_name_valid(const char *s, size_t n)
+{
+	if (n == 0 || n > VMAPP_DESKTOP_MAX_ICON || s[0] == '.' || s[0] == '-')
+		return false;
+	for (size_t i = 0; i < n; i++) {
+		if (!word_char(s[i]) && s[i] != '+')
+			return false;
+		if (s[i] == '.' && i + 1 < n && s[i + 1] == '.')
+			return false;
+	}
+	return true;
+}
+
 /* vmapp_sanitize_title() into out, then ASCII spaces trimmed at both ends. */
 static size_t clean_text(const char *untrusted, size_t max_bytes, char *out, size_t out_size)
 {
@@ -1026,20 +1043,21 @@ int vmapp_desktop_sanitize(const struct vmapp_desktop_entry *untrusted, const ch
 	if (comment[0] != '\0' && !(c.comment = strdup(comment)))
 		goto nomem;
 
-	/* Dropped when not an icon name: a path would be a host path. */
+	/* Dropped when not an icon theme name: a path would be a host path. */
 	const char *untrusted_icon = untrusted->icon;
 	if (untrusted_icon) {
-		size_t len = strnlen(untrusted_icon, VMAPP_DESKTOP_MAX_ID + 1);
-		if (len <= VMAPP_DESKTOP_MAX_ID && path_word_valid(untrusted_icon, len) &&
-		    !(c.icon = strdup(untrusted_icon)))
+		size_t len = strnlen(untrusted_icon, VMAPP_DESKTOP_MAX_ICON + 1);
+		if (icon_name_valid(untrusted_icon, len) && !(c.icon = strdup(untrusted_icon)))
 			goto nomem;
 	}
 
-	/* Kept only when registered, each once. */
+	/* Kept only when registered, each once: a word is compared with the
+	 * table, never copied, so what reaches the host is the table's. */
 	size_t n_categories = untrusted->categories ? untrusted->n_categories : 0;
 	if (n_categories > VMAPP_DESKTOP_MAX_CATEGORIES)
 		n_categories = VMAPP_DESKTOP_MAX_CATEGORIES;
-	for (size_t i = 0; i < n_categories; i++) {
+	for (size_t i = 0; i < n_categories && c.n_categories < VMAPP_DESKTOP_MAX_HOST_CATEGORIES;
+	     i++) {
 		const char *untrusted_category = untrusted->categories[i];
 		if (!untrusted_category)
 			continue;
@@ -1074,8 +1092,34 @@ nomem:
 	return -ENOMEM;
 }
 
+/* The non-empty ';'-separated words of a Categories value as the agent
+ * sends it (no string escaping), the first VMAPP_DESKTOP_MAX_CATEGORIES. */
+static int split_categories(struct vmapp_desktop_entry *e, const char *untrusted_categories)
+{
+	const char *p = untrusted_categories;
+
+	while (*p && e->n_categories < VMAPP_DESKTOP_MAX_CATEGORIES) {
+		size_t n = strcspn(p, ";");
+		if (n > 0) {
+			if (!e->categories) {
+				e->categories = calloc(VMAPP_DESKTOP_MAX_CATEGORIES,
+						       sizeof(*e->categories));
+				if (!e->categories)
+					return -ENOMEM;
+			}
+			if (!(e->categories[e->n_categories] = strndup(p, n)))
+				return -ENOMEM;
+			e->n_categories++;
+		}
+		p += n + (p[n] == ';');
+	}
+	return 0;
+}
+
 int vmapp_desktop_entry_from_app(const char *untrusted_id, const char *untrusted_name,
-				 const char *untrusted_exec, struct vmapp_desktop_entry *ret_untrusted)
+				 const char *untrusted_exec, const char *untrusted_icon,
+				 const char *untrusted_categories,
+				 struct vmapp_desktop_entry *ret_untrusted)
 {
 	struct vmapp_desktop_entry e = { 0 };
 	size_t len;
@@ -1101,6 +1145,20 @@ int vmapp_desktop_entry_from_app(const char *untrusted_id, const char *untrusted
 	r = split_exec(&e, untrusted_exec, len, false);
 	if (r < 0)
 		goto fail;
+	/* Over the limit, or empty: none, not a refusal of the app (the
+	 * sanitiser drops what it does not like of these two too). */
+	if (untrusted_icon && untrusted_icon[0] != '\0' &&
+	    strnlen(untrusted_icon, VMAPP_DESKTOP_MAX_VALUE + 1) <= VMAPP_DESKTOP_MAX_VALUE &&
+	    !(e.icon = strdup(untrusted_icon))) {
+		r = -ENOMEM;
+		goto fail;
+	}
+	if (untrusted_categories &&
+	    strnlen(untrusted_categories, VMAPP_DESKTOP_MAX_VALUE + 1) <= VMAPP_DESKTOP_MAX_VALUE) {
+		r = split_categories(&e, untrusted_categories);
+		if (r < 0)
+			goto fail;
+	}
 	*ret_untrusted = e;
 	return 0;
 
@@ -1200,11 +1258,13 @@ int vmapp_desktop_write_host_entry(const struct vmapp_desktop_entry *clean, cons
 			return -EINVAL;
 	}
 	if (clean->icon) {
-		if (!path_word_valid(clean->icon, strlen(clean->icon)))
+		if (!icon_name_valid(clean->icon, strlen(clean->icon)))
 			return -EINVAL;
 		puts_(&o, "\nIcon=");
 		puts_(&o, clean->icon);
 	}
+	if (clean->n_categories > VMAPP_DESKTOP_MAX_HOST_CATEGORIES)
+		return -EINVAL;
 	if (clean->n_categories > 0) {
 		puts_(&o, "\nCategories=");
 		for (size_t i = 0; i < clean->n_categories; i++) {

@@ -40,6 +40,9 @@
 /* Host side: the cleaned Name (before "[VM] ") and Comment, in bytes. */
 #define VMAPP_DESKTOP_MAX_NAME 128
 #define VMAPP_DESKTOP_MAX_COMMENT 512
+/* Host side: an icon theme name, and the categories kept. */
+#define VMAPP_DESKTOP_MAX_ICON 64
+#define VMAPP_DESKTOP_MAX_HOST_CATEGORIES 16
 
 /*
  * One application.  Every string is heap-allocated, NUL-terminated, owned
@@ -170,13 +173,15 @@ void vmapp_desktop_data_dirs_free(char **dirs, size_t n_dirs);
  *    bytes, spaces trimmed, and prefixed "[VM] "; refused if nothing is
  *    left;
  *  - comment: cleaned likewise to VMAPP_DESKTOP_MAX_COMMENT; NULL if empty;
- *  - icon: kept only when it is an icon name ([A-Za-z0-9._-], no leading
- *    '.' or '-', no "..", so never a path), else NULL: the caller uses a
- *    default icon;
+ *  - icon: kept only when it is an icon theme name ([A-Za-z0-9._+-],
+ *    1..VMAPP_DESKTOP_MAX_ICON bytes, no leading '.' or '-', no "..", so
+ *    never a path: a guest path means nothing on the host and could name a
+ *    host file), else NULL: the caller uses a default icon;
  *  - categories: only the registered Main and Additional Categories of the
  *    Desktop Menu Specification, each once (the Reserved ones such as
- *    Screensaver or TrayIcon, and X- ones, are dropped); only the first
- *    VMAPP_DESKTOP_MAX_CATEGORIES are looked at;
+ *    Screensaver or TrayIcon, X- ones, and anything else are dropped, not
+ *    the entry); only the first VMAPP_DESKTOP_MAX_CATEGORIES are looked
+ *    at, and at most VMAPP_DESKTOP_MAX_HOST_CATEGORIES kept;
  *  - terminal: as sent.
  * Returns 0 and fills ret_clean (the caller finishes it), -EINVAL, or
  * -ENOMEM.
@@ -186,22 +191,29 @@ int vmapp_desktop_sanitize(const struct vmapp_desktop_entry *untrusted, const ch
 
 /*
  * Host side: the untrusted entry for one application of a guest's APPS
- * frame (vmapp-transport(7)), whose three strings are the desktop id, the
- * unlocalised Name, and Exec as the agent sends it: the argv that
- * vmapp_desktop_parse() gave, field codes already expanded, each word in
- * double quotes with " ` $ \ backslashed, joined by spaces, and no string
- * escaping.  Exec is split by the spec's quoting rules only (so a '%' is
- * literal, as it was in the guest's argv); unquoted words are taken too,
- * without reserved characters.  Nothing else is checked: the result is
- * for vmapp_desktop_sanitize(), which checks the id and the words.  No
- * comment, icon or categories (the frame has none), terminal false.
+ * frame (vmapp-transport(7)), whose five strings are the desktop id, the
+ * unlocalised Name, Exec, Icon and Categories as the agent sends them.
+ * Exec is the argv that vmapp_desktop_parse() gave, field codes already
+ * expanded, each word in double quotes with " ` $ \ backslashed, joined
+ * by spaces, and no string escaping.  Exec is split by the spec's quoting
+ * rules only (so a '%' is literal, as it was in the guest's argv);
+ * unquoted words are taken too, without reserved characters.  Icon is
+ * taken as it is (NULL when empty).  Categories is split at each ';' into
+ * its non-empty words, the first VMAPP_DESKTOP_MAX_CATEGORIES of them
+ * (the rest are dropped).  An icon or categories over
+ * VMAPP_DESKTOP_MAX_VALUE bytes is dropped whole, not the app (the
+ * transport allows no more anyway).  Nothing else is checked: the result
+ * is for vmapp_desktop_sanitize(), which checks the id, the words, the
+ * icon and the categories.  No comment, terminal false.  untrusted_icon
+ * and untrusted_categories may be NULL (none).
  * Returns 0 and fills ret_untrusted (the caller finishes it), -EINVAL for
- * a NULL string or an Exec that is malformed, empty or over the limits
- * (VMAPP_DESKTOP_MAX_VALUE bytes, VMAPP_DESKTOP_MAX_ARGS words), or
+ * a NULL id, name or exec, an Exec that is malformed, empty or over the
+ * limits (VMAPP_DESKTOP_MAX_VALUE bytes, VMAPP_DESKTOP_MAX_ARGS words), or
  * -ENOMEM.
  */
 int vmapp_desktop_entry_from_app(const char *untrusted_id, const char *untrusted_name,
-				 const char *untrusted_exec,
+				 const char *untrusted_exec, const char *untrusted_icon,
+				 const char *untrusted_categories,
 				 struct vmapp_desktop_entry *ret_untrusted);
 
 /*

@@ -409,9 +409,11 @@ static enum vmapp_transport_rule decode_payload(struct vmapp_transport_frame *f)
 		if (f->apps.count > VMAPP_TRANSPORT_MAX_APPS)
 			return VMAPP_TRANSPORT_RULE_COUNT_LIMIT;
 		offset = 4;
-		for (uint32_t i = 0; i < 3 * f->apps.count; i++) {
-			r = read_text(p, len, &offset, VMAPP_TRANSPORT_MAX_APP_STRING, i % 3 == 0,
-				      &slen);
+		/* count <= MAX_APPS, so the product fits; each string must be
+		 * there, NUL-terminated, within the payload. */
+		for (uint32_t i = 0; i < VMAPP_TRANSPORT_APP_STRINGS * f->apps.count; i++) {
+			r = read_text(p, len, &offset, VMAPP_TRANSPORT_MAX_APP_STRING,
+				      i % VMAPP_TRANSPORT_APP_STRINGS == 0, &slen);
 			if (r != VMAPP_TRANSPORT_RULE_OK)
 				return r;
 		}
@@ -1634,8 +1636,9 @@ int vmapp_transport_send_list_apps(struct vmapp_transport_state *state, struct v
 
 static const char *app_string(const struct vmapp_transport_app *app, uint32_t i)
 {
-	const char *s = i == 0 ? app->id : i == 1 ? app->name : app->exec;
-	return s ? s : "";
+	const char *const s[VMAPP_TRANSPORT_APP_STRINGS] = { app->id, app->name, app->exec,
+							     app->icon, app->categories };
+	return s[i] ? s[i] : "";
 }
 
 int vmapp_transport_send_apps(struct vmapp_transport_state *state, struct vmapp_buf *out,
@@ -1651,7 +1654,7 @@ int vmapp_transport_send_apps(struct vmapp_transport_state *state, struct vmapp_
 		return -EINVAL;
 	uint64_t len = 4;
 	for (uint32_t a = 0; a < n_apps; a++) {
-		for (uint32_t i = 0; i < 3; i++) {
+		for (uint32_t i = 0; i < VMAPP_TRANSPORT_APP_STRINGS; i++) {
 			const char *s = app_string(&apps[a], i);
 			size_t n = strlen(s);
 			if (n > VMAPP_TRANSPORT_MAX_APP_STRING || (i == 0 && n == 0) ||
@@ -1668,7 +1671,7 @@ int vmapp_transport_send_apps(struct vmapp_transport_state *state, struct vmapp_
 	put32(p, n_apps);
 	uint8_t *q = p + 4;
 	for (uint32_t a = 0; a < n_apps; a++) {
-		for (uint32_t i = 0; i < 3; i++) {
+		for (uint32_t i = 0; i < VMAPP_TRANSPORT_APP_STRINGS; i++) {
 			const char *s = app_string(&apps[a], i);
 			size_t n = strlen(s) + 1;
 			memcpy(q, s, n);

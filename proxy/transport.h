@@ -66,6 +66,7 @@
 #define VMAPP_TRANSPORT_MAX_LISTS 4u         /* LIST_APPS without their APPS yet */
 #define VMAPP_TRANSPORT_MAX_APPS 1024u
 #define VMAPP_TRANSPORT_MAX_APP_STRING 4096u /* bytes before the NUL */
+#define VMAPP_TRANSPORT_APP_STRINGS 5u       /* per app: id, name, exec, icon, categories */
 /* A pool mirrors a wl_shm_pool, whose size is an int32. */
 #define VMAPP_TRANSPORT_MAX_POOL 0x7fffffffu
 
@@ -210,8 +211,11 @@ struct vmapp_transport_frame {
 		} exit;
 		struct {
 			uint32_t count; /* <= VMAPP_TRANSPORT_MAX_APPS */
-			/* count triples (desktop id, name, exec) of NUL-terminated
-			 * UTF-8 strings back to back; the desktop id is not empty. */
+			/* count quintuples (desktop id, name, exec, icon,
+			 * categories) of NUL-terminated UTF-8 strings back to
+			 * back, VMAPP_TRANSPORT_APP_STRINGS per app; the desktop
+			 * id is not empty, the others may be.  Step with
+			 * s += strlen(s) + 1. */
 			const char *strings;
 			uint32_t strings_size;
 		} apps;
@@ -465,10 +469,15 @@ int vmapp_transport_send_exit(struct vmapp_transport_state *state, struct vmapp_
 			      uint32_t run_id, int32_t status);
 int vmapp_transport_send_list_apps(struct vmapp_transport_state *state, struct vmapp_buf *out);
 
+/* One application of APPS, as the guest read it: untrusted on the host
+ * until vmapp_desktop_sanitize() has seen it.  Every string is UTF-8 of at
+ * most VMAPP_TRANSPORT_MAX_APP_STRING bytes; NULL is sent as "". */
 struct vmapp_transport_app {
 	const char *id;   /* desktop file id, not empty */
 	const char *name;
-	const char *exec;
+	const char *exec; /* the argv, each word quoted as in a desktop entry's Exec */
+	const char *icon; /* the guest's Icon as written (a name or a path); may be "" or NULL */
+	const char *categories; /* the guest's Categories, "A;B;"; may be "" or NULL */
 };
 int vmapp_transport_send_apps(struct vmapp_transport_state *state, struct vmapp_buf *out,
 			      const struct vmapp_transport_app *apps, uint32_t n_apps);

@@ -22,7 +22,8 @@
 #define DIR_MODE 0700
 /* A host entry: Name (cleaned, with "[VM] "), Exec (at most
  * VMAPP_DESKTOP_MAX_VALUE once quoted, or write_host_entry() refuses it)
- * and a few short lines. */
+ * and a few short lines (Icon at most VMAPP_DESKTOP_MAX_ICON bytes,
+ * Categories at most VMAPP_DESKTOP_MAX_HOST_CATEGORIES registered words). */
 #define ENTRY_MAX (2 * VMAPP_DESKTOP_MAX_VALUE)
 /* What an error message shows of a guest's id. */
 #define SHOWN_ID_MAX 64
@@ -261,7 +262,8 @@ static int prepare(const struct vmapp_transport_app *untrusted_app, const char *
 	int r;
 
 	r = vmapp_desktop_entry_from_app(untrusted_app->id, untrusted_app->name,
-					 untrusted_app->exec, &untrusted);
+					 untrusted_app->exec, untrusted_app->icon,
+					 untrusted_app->categories, &untrusted);
 	if (r == -ENOMEM)
 		return r;
 	if (r < 0) {

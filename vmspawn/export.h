@@ -39,7 +39,8 @@ int vmapp_export_dir(const struct vmapp_env *env, char *buf, size_t size);
  *  - each app goes through vmapp_desktop_entry_from_app() and
  *    vmapp_desktop_sanitize(); one that fails, or whose host entry or file
  *    name can not be written (over the limits), is skipped, as is a second
- *    app with the same id;
+ *    app with the same id; an icon that is not an icon theme name, and
+ *    categories that are not registered ones, are dropped, not the app;
  *  - each host entry, whose Exec runs `proxy_path --vm VM -- ARGV...`, is
  *    written through a temporary file renamed over the old one, mode
  *    0644; a file that already holds the same text is left alone, so that

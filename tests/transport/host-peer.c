@@ -5,8 +5,9 @@
  * listens on SOCKET, takes one agent, and checks on the receiving side:
  * a RUN's exit status, its environment (the strings sent and
  * WAYLAND_DISPLAY), a command that does not exist (127), one killed by a
- * signal (-15), and the application list (APPS) against what the test
- * put in the agent's XDG_DATA_DIRS.  Exit 0 when every answer is right.
+ * signal (-15), and the application list (APPS: ids, and the icon and
+ * categories of the fixtures it knows) against what the test put in the
+ * agent's XDG_DATA_DIRS.  Exit 0 when every answer is right.
  */
 #include <errno.h>
 #include <poll.h>
@@ -43,6 +44,29 @@ static int failures;
 static bool apps_done;
 static const char *want_apps; /* "id1,id2": the ids APPS must hold, in order */
 
+/* The Icon and Categories of the fixtures (tests/unit/desktop-data) that
+ * the agent must pass on as the files have them, when it lists them. */
+static const struct {
+	const char *id, *icon, *categories;
+} want_meta[] = {
+	{ "foot.desktop", "foot", "System;TerminalEmulator;" },
+	{ "firefox-esr.desktop", "firefox-esr", "Network;WebBrowser;" },
+};
+
+static void check_meta(const char *id, const char *icon, const char *categories)
+{
+	for (size_t i = 0; i < sizeof(want_meta) / sizeof(*want_meta); i++) {
+		if (strcmp(id, want_meta[i].id) != 0)
+			continue;
+		if (strcmp(icon, want_meta[i].icon) != 0 ||
+		    strcmp(categories, want_meta[i].categories) != 0) {
+			printf("FAIL %s: icon '%s' categories '%s', want '%s' '%s'\n", id, icon,
+			       categories, want_meta[i].icon, want_meta[i].categories);
+			failures++;
+		}
+	}
+}
+
 static void control(void *data, struct vmapp_bridge *bridge,
 		    const struct vmapp_transport_frame *f)
 {
@@ -66,12 +90,15 @@ static void control(void *data, struct vmapp_bridge *bridge,
 		const char *s = f->apps.strings;
 		for (uint32_t i = 0; i < f->apps.count; i++) {
 			const char *id = s, *name = id + strlen(id) + 1,
-				   *exec = name + strlen(name) + 1;
-			printf("app %s name '%s' exec '%s'\n", id, name, exec);
+				   *exec = name + strlen(name) + 1, *icon = exec + strlen(exec) + 1,
+				   *categories = icon + strlen(icon) + 1;
+			printf("app %s name '%s' exec '%s' icon '%s' categories '%s'\n", id, name,
+			       exec, icon, categories);
+			check_meta(id, icon, categories);
 			if (*got)
 				strncat(got, ",", sizeof(got) - strlen(got) - 1);
 			strncat(got, id, sizeof(got) - strlen(got) - 1);
-			s = exec + strlen(exec) + 1;
+			s = categories + strlen(categories) + 1;
 		}
 		apps_done = true;
 		if (strcmp(got, want_apps)) {

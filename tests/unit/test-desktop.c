@@ -597,15 +597,77 @@ static void test_sanitize(void)
 	expect_str("label kept", clean.name, "[work] [host] Terminal");
 	vmapp_desktop_entry_finish(&clean);
 
-	/* icons: names only */
-	static const char *const bad_icons[] = { "/etc/passwd", "../../x", "..", ".hidden",
-						 "a/b", "-x", "a b", "file:///x.png", "" };
+	/* icons: theme names only; the entry stays */
+	char icon64[VMAPP_DESKTOP_MAX_ICON + 1], icon65[VMAPP_DESKTOP_MAX_ICON + 2];
+	memset(icon64, 'i', sizeof(icon64) - 1);
+	icon64[sizeof(icon64) - 1] = '\0';
+	memset(icon65, 'i', sizeof(icon65) - 1);
+	icon65[sizeof(icon65) - 1] = '\0';
+	static const char *const bad_icons[] = {
+		"/etc/passwd", "../../x", "../x", "..", ".hidden", "a/b", "-x", "a b",
+		"file:///x.png", "", "foot\n", "foot\nExec=sh", "a\tb", "a;b", "a=b", "a\\b",
+		"caf\xc3\xa9", "x.png/", "~", "$HOME", "a..b",
+	};
 	for (size_t i = 0; i < sizeof(bad_icons) / sizeof(*bad_icons); i++) {
 		u.icon = (char *)bad_icons[i];
 		CHECK(vmapp_desktop_sanitize(&u, "work", &clean) == 0);
 		expect_str("dropped icon", clean.icon, NULL);
 		vmapp_desktop_entry_finish(&clean);
 	}
+	u.icon = icon65;
+	CHECK(vmapp_desktop_sanitize(&u, "work", &clean) == 0);
+	expect_str("65-byte icon", clean.icon, NULL);
+	vmapp_desktop_entry_finish(&clean);
+	static const char *const good_icons[] = {
+		"firefox-esr", "utilities-terminal", "org.gnome.Calculator", "gimp-2.10", "c++",
+		"applications_games", "x", "foot",
+	};
+	for (size_t i = 0; i < sizeof(good_icons) / sizeof(*good_icons); i++) {
+		u.icon = (char *)good_icons[i];
+		CHECK(vmapp_desktop_sanitize(&u, "work", &clean) == 0);
+		expect_str("kept icon", clean.icon, good_icons[i]);
+		vmapp_desktop_entry_finish(&clean);
+	}
+	u.icon = icon64;
+	CHECK(vmapp_desktop_sanitize(&u, "work", &clean) == 0);
+	expect_str("64-byte icon", clean.icon, icon64);
+	CHECK(vmapp_desktop_write_host_entry(&clean, "work", PROXY, text, sizeof(text)) > 0);
+	CHECK(strstr(text, "\nIcon=") != NULL);
+	vmapp_desktop_entry_finish(&clean);
+	u.icon = "org.example.App";
+
+	/* categories: registered words only, each once, at most 16 kept */
+	char *hostile_cats[] = { "Office\nExec=sh", "Network", "../../etc", "Net work", "network",
+				 "X-Evil", "Screensaver", "", "Network;Game", "Développement",
+				 "WebBrowser", "Network" };
+	u.categories = hostile_cats;
+	u.n_categories = sizeof(hostile_cats) / sizeof(*hostile_cats);
+	CHECK(vmapp_desktop_sanitize(&u, "work", &clean) == 0);
+	expect_list("filtered categories", clean.categories, clean.n_categories,
+		    LIST("Network", "WebBrowser"));
+	CHECK(vmapp_desktop_write_host_entry(&clean, "work", PROXY, text, sizeof(text)) > 0);
+	CHECK(strstr(text, "\nCategories=Network;WebBrowser;\n") != NULL);
+	vmapp_desktop_entry_finish(&clean);
+	char *all_junk[] = { "X-Foo", "TrayIcon" };
+	u.categories = all_junk;
+	u.n_categories = 2;
+	CHECK(vmapp_desktop_sanitize(&u, "work", &clean) == 0);
+	CHECK(clean.n_categories == 0);
+	CHECK(vmapp_desktop_write_host_entry(&clean, "work", PROXY, text, sizeof(text)) > 0);
+	CHECK(strstr(text, "Categories=") == NULL);
+	vmapp_desktop_entry_finish(&clean);
+	char *twenty[] = { "AudioVideo", "Audio", "Video", "Development", "Education", "Game",
+			   "Graphics", "Network", "Office", "Science", "Settings", "System",
+			   "Utility", "Building", "Debugger", "IDE", "Profiling", "Translation",
+			   "Calendar", "Email" };
+	u.categories = twenty;
+	u.n_categories = sizeof(twenty) / sizeof(*twenty);
+	CHECK(vmapp_desktop_sanitize(&u, "work", &clean) == 0);
+	CHECK(clean.n_categories == VMAPP_DESKTOP_MAX_HOST_CATEGORIES);
+	expect_str("16th category", clean.categories[VMAPP_DESKTOP_MAX_HOST_CATEGORIES - 1], "IDE");
+	vmapp_desktop_entry_finish(&clean);
+	u.categories = cats;
+	u.n_categories = sizeof(cats) / sizeof(*cats);
 
 	/* file names */
 	CHECK(vmapp_desktop_host_file_name("work", "firefox-esr.desktop", file, sizeof(file)) ==

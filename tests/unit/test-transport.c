@@ -1546,29 +1546,60 @@ static void test_control(void)
 	CHECK_TR(pump(&hout, &G), R(OK));
 	p_reset();
 	CHECK_TR(rx(&G, 0, K_LIST_APPS), R(LIMIT_REQUESTS));
-	const char *bad[][3] = {
-		{ "", "Foot", "foot" },       /* empty id */
-		{ "foot.desktop", "\xc0\xaf", "foot" }, /* overlong '/' */
-		{ "foot.desktop", "F", "\xed\xa0\x80" }, /* surrogate */
+	const char *bad[][VMAPP_TRANSPORT_APP_STRINGS] = {
+		{ "", "Foot", "foot", "foot", "System;" },       /* empty id */
+		{ "foot.desktop", "\xc0\xaf", "foot", "", "" }, /* overlong '/' */
+		{ "foot.desktop", "F", "\xed\xa0\x80", "", "" }, /* surrogate */
+		{ "foot.desktop", "F", "foot", "\xff", "" },     /* icon not UTF-8 */
+		{ "foot.desktop", "F", "foot", "", "A\xc0\xaf" }, /* categories not UTF-8 */
 	};
-	enum vmapp_transport_rule want[] = { R(STRING_EMPTY), R(STRING_UTF8), R(STRING_UTF8) };
-	for (size_t i = 0; i < 3; i++) {
+	enum vmapp_transport_rule want[] = { R(STRING_EMPTY), R(STRING_UTF8), R(STRING_UTF8),
+					     R(STRING_UTF8), R(STRING_UTF8) };
+	for (size_t i = 0; i < sizeof(bad) / sizeof(*bad); i++) {
 		apps_pending();
 		p_reset();
 		p32(1);
-		pstr(bad[i][0]);
-		pstr(bad[i][1]);
-		pstr(bad[i][2]);
+		for (size_t k = 0; k < VMAPP_TRANSPORT_APP_STRINGS; k++)
+			pstr(bad[i][k]);
 		CHECK_TR(rx(&H, 0, K_APPS), want[i]);
 		CHECK_ACT(LOSE_CONNECTION);
 	}
+	/* The old layout's three strings, and one app's five for a count of 2. */
+	apps_pending();
+	p_reset();
+	p32(1);
+	pstr("a.desktop");
+	pstr("A");
+	pstr("a");
+	CHECK_TR(rx(&H, 0, K_APPS), R(COUNT_OVERFLOW));
+	apps_pending();
+	p_reset();
+	p32(1);
+	pstr("a.desktop");
+	pstr("A");
+	pstr("a");
+	pstr("i");
+	CHECK_TR(rx(&H, 0, K_APPS), R(COUNT_OVERFLOW));
 	apps_pending();
 	p_reset();
 	p32(2);
 	pstr("a.desktop");
 	pstr("A");
 	pstr("a");
+	pstr("i");
+	pstr("Game;");
 	CHECK_TR(rx(&H, 0, K_APPS), R(COUNT_OVERFLOW));
+	/* Empty name, exec, icon and categories are fine. */
+	apps_pending();
+	p_reset();
+	p32(1);
+	pstr("a.desktop");
+	pstr("");
+	pstr("");
+	pstr("");
+	pstr("");
+	CHECK_TR(rx(&H, 0, K_APPS), R(OK));
+	CHECK_ACT(DELIVER);
 	apps_pending();
 	p_reset();
 	p32(VMAPP_TRANSPORT_MAX_APPS + 1);
@@ -1580,13 +1611,35 @@ static void test_control(void)
 	pfill('n', VMAPP_TRANSPORT_MAX_APP_STRING + 1);
 	p8(0);
 	pstr("a");
+	pstr("");
+	pstr("");
 	CHECK_TR(rx(&H, 0, K_APPS), R(STRING_TOO_LONG));
+	/* Each of icon and categories: the limit, and one byte over it. */
+	for (int field = 3; field < 5; field++) {
+		for (uint32_t extra = 0; extra < 2; extra++) {
+			apps_pending();
+			p_reset();
+			p32(1);
+			pstr("a.desktop");
+			pstr("A");
+			pstr("a");
+			if (field == 4)
+				pstr("");
+			pfill('i', VMAPP_TRANSPORT_MAX_APP_STRING + extra);
+			p8(0);
+			if (field == 3)
+				pstr("");
+			CHECK_TR(rx(&H, 0, K_APPS), extra ? R(STRING_TOO_LONG) : R(OK));
+		}
+	}
 	apps_pending();
 	p_reset();
 	p32(1);
 	pstr("a.desktop");
 	pstr("A");
 	pstr("a");
+	pstr("i");
+	pstr("Game;");
 	p8(0);
 	CHECK_TR(rx(&H, 0, K_APPS), R(TRAILING_BYTES));
 	apps_pending();
@@ -1594,7 +1647,9 @@ static void test_control(void)
 	p32(1);
 	pstr("a.desktop");
 	pstr("A");
-	pbytes("a", 1);
+	pstr("a");
+	pstr("i");
+	pbytes("Game;", 5);
 	CHECK_TR(rx(&H, 0, K_APPS), R(STRING_UNTERMINATED));
 
 	/* ERROR text: unterminated, too long, not UTF-8, trailing bytes. */
@@ -1763,19 +1818,40 @@ static void test_round_trips(void)
 	CHECK_TR(pump(&hout, &G), R(OK));
 	CHECK(last.kind == K_LIST_APPS && last.length == 0);
 	struct vmapp_transport_app apps[] = {
-		{ "org.codeberg.dnkl.foot.desktop", "Foot", "foot" },
-		{ "firefox-esr.desktop", "Firefox ESR \xe2\x80\x94 web", NULL },
+		{ "org.codeberg.dnkl.foot.desktop", "Foot", "foot", "foot",
+		  "System;TerminalEmulator;" },
+		{ "firefox-esr.desktop", "Firefox ESR \xe2\x80\x94 web", NULL, NULL, NULL },
 	};
-	CHECK_INT(vmapp_transport_send_apps(&G, &gout, (struct vmapp_transport_app[]){ { "", "", "" } },
+	CHECK_INT(vmapp_transport_send_apps(&G, &gout,
+					    (struct vmapp_transport_app[]){ { "", "", "", "", "" } },
 					    1), -EINVAL);
+	/* What the host would refuse, the sender refuses: an icon or
+	 * categories not UTF-8 or over the limit. */
+	CHECK_INT(vmapp_transport_send_apps(&G, &gout,
+					    (struct vmapp_transport_app[]){
+						    { "a.desktop", "A", "a", "\xff", "" } },
+					    1), -EINVAL);
+	{
+		char *long_categories = malloc(VMAPP_TRANSPORT_MAX_APP_STRING + 2);
+		CHECK(long_categories != NULL);
+		memset(long_categories, 'c', VMAPP_TRANSPORT_MAX_APP_STRING + 1);
+		long_categories[VMAPP_TRANSPORT_MAX_APP_STRING + 1] = '\0';
+		CHECK_INT(vmapp_transport_send_apps(&G, &gout,
+						    (struct vmapp_transport_app[]){
+							    { "a.desktop", "A", "a", "",
+							      long_categories } },
+						    1), -EINVAL);
+		free(long_categories);
+	}
+	CHECK_INT(gout.len, 0);
 	CHECK_INT(vmapp_transport_send_apps(&G, &gout, apps, 2), 0);
 	CHECK_TR(pump(&gout, &H), R(OK));
 	CHECK(last.kind == K_APPS && last.apps.count == 2);
 	{
 		const char *s = last.apps.strings;
-		const char *want[] = { apps[0].id, apps[0].name, apps[0].exec,
-				       apps[1].id, apps[1].name, "" };
-		for (int i = 0; i < 6; i++) {
+		const char *want[] = { apps[0].id, apps[0].name, apps[0].exec, apps[0].icon,
+				       apps[0].categories, apps[1].id, apps[1].name, "", "", "" };
+		for (int i = 0; i < 10; i++) {
 			CHECK(strcmp(s, want[i]) == 0);
 			s += strlen(s) + 1;
 		}

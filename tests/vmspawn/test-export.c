@@ -2,9 +2,10 @@
 /*
  * A VM's apps in the host menu, in a temporary folder: the file names and
  * texts (Exec read back by the desktop parser), hostile apps refused or
- * cleaned and never a file outside the folder, stale entries removed,
- * unchanged ones left alone, other VMs' and unrelated files kept, and
- * vmapp_export_remove_vm() removing exactly one VM's files.
+ * cleaned and never a file outside the folder, the guest's icons and
+ * categories filtered, stale entries removed, unchanged ones left alone,
+ * other VMs' and unrelated files kept, and vmapp_export_remove_vm()
+ * removing exactly one VM's files.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -149,7 +150,7 @@ static void test_from_app(void)
 	struct vmapp_desktop_entry e;
 
 	CHECK(vmapp_desktop_entry_from_app("a.desktop", "A", "\"a b\" \"100%\" c \"\\$x\\\\\" \"\"",
-					   &e) == 0, "split");
+					   NULL, NULL, &e) == 0, "split");
 	CHECK(e.argc == 5, "%zu words", e.argc);
 	if (e.argc == 5) {
 		CHECK(strcmp(e.argv[0], "a b") == 0, "%s", e.argv[0]);
@@ -174,20 +175,50 @@ static void test_from_app(void)
 		"\"\\n\"",	/* an escape the quoting does not have */
 	};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(*bad); i++)
-		CHECK(vmapp_desktop_entry_from_app("a.desktop", "A", bad[i], &e) == -EINVAL,
+		CHECK(vmapp_desktop_entry_from_app("a.desktop", "A", bad[i], NULL, NULL, &e) == -EINVAL,
 		      "'%s' accepted", bad[i]);
-	CHECK(vmapp_desktop_entry_from_app(NULL, "A", "a", &e) == -EINVAL, "NULL id");
+	CHECK(vmapp_desktop_entry_from_app(NULL, "A", "a", NULL, NULL, &e) == -EINVAL, "NULL id");
 
 	char *long_exec = malloc(VMAPP_DESKTOP_MAX_VALUE + 2);
 	memset(long_exec, 'a', VMAPP_DESKTOP_MAX_VALUE + 1);
 	long_exec[VMAPP_DESKTOP_MAX_VALUE + 1] = '\0';
-	CHECK(vmapp_desktop_entry_from_app("a.desktop", "A", long_exec, &e) == -EINVAL, "long");
+	CHECK(vmapp_desktop_entry_from_app("a.desktop", "A", long_exec, NULL, NULL, &e) == -EINVAL,
+	      "long");
 	free(long_exec);
 	char many[3 * (VMAPP_DESKTOP_MAX_ARGS + 1)];
 	for (size_t i = 0; i <= VMAPP_DESKTOP_MAX_ARGS; i++)
 		memcpy(many + 2 * i, "a ", 2);
 	many[2 * (VMAPP_DESKTOP_MAX_ARGS + 1)] = '\0';
-	CHECK(vmapp_desktop_entry_from_app("a.desktop", "A", many, &e) == -EINVAL, "65 words");
+	CHECK(vmapp_desktop_entry_from_app("a.desktop", "A", many, NULL, NULL, &e) == -EINVAL,
+	      "65 words");
+
+	/* Icon as sent; Categories split at ';', empty words and the words
+	 * past VMAPP_DESKTOP_MAX_CATEGORIES left out; over-long ones or
+	 * empty strings are none, and never refuse the app. */
+	CHECK(vmapp_desktop_entry_from_app("a.desktop", "A", "a", "/etc/passwd",
+					   ";Game;;X-Evil\n;", &e) == 0, "icon, categories");
+	CHECK(e.icon && strcmp(e.icon, "/etc/passwd") == 0, "icon %s", e.icon ? e.icon : "(null)");
+	CHECK(e.n_categories == 2 && strcmp(e.categories[0], "Game") == 0 &&
+		      strcmp(e.categories[1], "X-Evil\n") == 0,
+	      "%zu categories", e.n_categories);
+	vmapp_desktop_entry_finish(&e);
+	CHECK(vmapp_desktop_entry_from_app("a.desktop", "A", "a", "", "", &e) == 0, "empty");
+	CHECK(!e.icon && !e.categories && e.n_categories == 0, "empty icon, categories");
+	vmapp_desktop_entry_finish(&e);
+	char *long_value = malloc(VMAPP_DESKTOP_MAX_VALUE + 2);
+	memset(long_value, 'G', VMAPP_DESKTOP_MAX_VALUE + 1);
+	long_value[VMAPP_DESKTOP_MAX_VALUE + 1] = '\0';
+	CHECK(vmapp_desktop_entry_from_app("a.desktop", "A", "a", long_value, long_value, &e) == 0,
+	      "long icon and categories refused the app");
+	CHECK(!e.icon && e.n_categories == 0, "long icon and categories kept");
+	vmapp_desktop_entry_finish(&e);
+	free(long_value);
+	char lots[64 * 5 + 1] = "";
+	for (int i = 0; i < 64; i++)
+		strcat(lots, "Game;");
+	CHECK(vmapp_desktop_entry_from_app("a.desktop", "A", "a", NULL, lots, &e) == 0, "lots");
+	CHECK(e.n_categories == VMAPP_DESKTOP_MAX_CATEGORIES, "%zu categories", e.n_categories);
+	vmapp_desktop_entry_finish(&e);
 }
 
 static void test_export(void)
@@ -198,19 +229,23 @@ static void test_export(void)
 	int r;
 
 	const struct vmapp_transport_app web[] = {
-		{ "org.gnome.Calculator.desktop", "Calculator", "\"gnome-calculator\"" },
+		{ "org.gnome.Calculator.desktop", "Calculator", "\"gnome-calculator\"",
+		  "org.gnome.Calculator", "GNOME;GTK;Utility;Calculator;X-GNOME-Utilities;" },
+		/* a guest path for an icon, categories half junk: dropped,
+		 * not the app */
 		{ "firefox.desktop", "  Firefox\x1b[31m\n\tName=x\xc2\x85 ",
-		  "\"firefox\" \"--new-window\" \"100%\" \"a \\\"b\\\" \\$c\"" },
+		  "\"firefox\" \"--new-window\" \"100%\" \"a \\\"b\\\" \\$c\"",
+		  "/etc/passwd", "../x;Network;\nExec=sh;;WebBrowser;Network;Screensaver" },
 		/* hostile */
-		{ "../../evil.desktop", "Evil", "\"sh\"" },
-		{ "sub/evil.desktop", "Evil", "\"sh\"" },
-		{ ".hidden.desktop", "Evil", "\"sh\"" },
-		{ "evil", "Evil", "\"sh\"" },
-		{ "nl.desktop", "Evil", "\"sh\" \"-c\nrm -rf ~\"" },
-		{ "empty.desktop", "Evil", "" },
-		{ "noname.desktop", "\x01\x02 ", "\"sh\"" },
-		{ "shell.desktop", "Evil", "sh;rm" },
-		{ "firefox.desktop", "Second Firefox", "\"other\"" },
+		{ "../../evil.desktop", "Evil", "\"sh\"", "", "" },
+		{ "sub/evil.desktop", "Evil", "\"sh\"", "", "" },
+		{ ".hidden.desktop", "Evil", "\"sh\"", "", "" },
+		{ "evil", "Evil", "\"sh\"", "", "" },
+		{ "nl.desktop", "Evil", "\"sh\" \"-c\nrm -rf ~\"", "", "" },
+		{ "empty.desktop", "Evil", "", "", "" },
+		{ "noname.desktop", "\x01\x02 ", "\"sh\"", "", "" },
+		{ "shell.desktop", "Evil", "sh;rm", "", "" },
+		{ "firefox.desktop", "Second Firefox", "\"other\"", "", "" },
 	};
 
 	/* Bad arguments change nothing. */
@@ -243,6 +278,8 @@ static void test_export(void)
 	CHECK(strcmp(text, "[Desktop Entry]\n"
 				   "Type=Application\n"
 				   "Name=[web] Calculator\n"
+				   "Icon=org.gnome.Calculator\n"
+				   "Categories=GNOME;GTK;Utility;Calculator;\n"
 				   "Terminal=false\n"
 				   "Exec=\"" PROXY "\" \"--vm\" \"web\" \"--\" \"gnome-calculator\"\n"
 				   "X-Vmapp-VM=web\n") == 0,
@@ -250,8 +287,9 @@ static void test_export(void)
 	text = read_text("vmapp-web_firefox.desktop");
 	CHECK(strstr(text, "\nName=[web] Firefox[31mName=x\n"), "name:\n%s", text);
 	CHECK(line_count(text, "Name=") == 1 && line_count(text, "Exec=") == 1 &&
-		      line_count(text, "Icon=") == 0,
+		      line_count(text, "Icon=") == 0 && line_count(text, "Categories=") == 1,
 	      "lines:\n%s", text);
+	CHECK(strstr(text, "\nCategories=Network;WebBrowser;\n"), "categories:\n%s", text);
 	/* "%" doubled, '"' and '$' backslashed, the backslash doubled */
 	CHECK(strstr(text, "\nExec=\"" PROXY "\" \"--vm\" \"web\" \"--\" \"firefox\" "
 				   "\"--new-window\" \"100%%\" \"a \\\\\"b\\\\\" \\\\$c\"\n"),
@@ -263,8 +301,8 @@ static void test_export(void)
 	/* A second VM whose name starts with the first's, a file of the user,
 	 * one that only looks like ours, and a temporary file a crash left. */
 	const struct vmapp_transport_app web2[] = {
-		{ "firefox.desktop", "Firefox", "\"firefox\"" },
-		{ "org.gnome.Calculator.desktop", "Calculator", "\"gnome-calculator\"" },
+		{ "firefox.desktop", "Firefox", "\"firefox\"", NULL, NULL },
+		{ "org.gnome.Calculator.desktop", "Calculator", "\"gnome-calculator\"", NULL, NULL },
 	};
 	r = vmapp_export_apps(apps_dir, "web-2", PROXY, web2, N(web2), error, sizeof(error),
 			      &written);
@@ -279,7 +317,8 @@ static void test_export(void)
 	ino_t firefox = inode("vmapp-web_firefox.desktop");
 	const struct vmapp_transport_app web_again[] = {
 		web[1],
-		{ "org.gnome.Calculator.desktop", "Calculator 2", "\"gnome-calculator\"" },
+		{ "org.gnome.Calculator.desktop", "Calculator 2", "\"gnome-calculator\"",
+		  "org.gnome.Calculator", "GNOME;GTK;Utility;Calculator;X-GNOME-Utilities;" },
 	};
 	r = vmapp_export_apps(apps_dir, "web", PROXY, web_again, N(web_again), error,
 			      sizeof(error), &written);
@@ -325,13 +364,99 @@ static void test_export(void)
 	CHECK(vmapp_export_remove_vm(missing, "web") == 0, "missing folder");
 }
 
+/* Icon and Categories from the guest, end to end: only an icon theme name
+ * and registered categories reach the host file, and a bad one never
+ * costs the app its entry. */
+static void test_icon_and_categories(void)
+{
+	char error[256], long_icon[VMAPP_DESKTOP_MAX_ICON + 2], cats[1024] = "";
+	unsigned written;
+	static const char *const many[] = {
+		"AudioVideo", "Audio", "Video", "Development", "Education", "Game",
+		"Graphics", "Network", "Office", "Science", "Settings", "System",
+		"Utility", "Building", "Debugger", "IDE", "Profiling", "Translation",
+	};
+	/* 18 registered words: the first 16 kept. */
+	for (size_t i = 0; i < sizeof(many) / sizeof(*many); i++) {
+		strcat(cats, many[i]);
+		strcat(cats, ";");
+	}
+	memset(long_icon, 'i', sizeof(long_icon) - 1);
+	long_icon[sizeof(long_icon) - 1] = '\0'; /* 65 bytes */
+
+	const struct vmapp_transport_app apps[] = {
+		{ "a.desktop", "A", "\"a\"", "firefox-esr", "Network;WebBrowser;" },
+		{ "b.desktop", "B", "\"b\"", "utilities-terminal", "System;TerminalEmulator" },
+		{ "c.desktop", "C", "\"c\"", "/etc/passwd", "Game;X-Foo;game;Game;" },
+		{ "d.desktop", "D", "\"d\"", "../x", "TrayIcon;Screensaver;Applet;Shell" },
+		{ "e.desktop", "E", "\"e\"", "evil\nExec=rm -rf ~", "Office\nExec=sh;Office;" },
+		{ "f.desktop", "F", "\"f\"", long_icon, cats },
+		{ "g.desktop", "G", "\"g\"", "gimp-2.10", ";;;" },
+		{ "h.desktop", "H", "\"h\"", "-x", "../../etc;Utility/x;Uti lity;" },
+		{ "i.desktop", "I", "\"i\"", ".hidden", "" },
+		{ "j.desktop", "J", "\"j\"", "c++", "Développement;Education;" },
+		{ "k.desktop", "K", "\"k\"", "file:///usr/share/icons/x.png", NULL },
+		{ "l.desktop", "L", "\"l\"", NULL, NULL },
+	};
+	static const struct {
+		const char *name, *icon, *categories; /* NULL: no line */
+	} want[] = {
+		{ "vmapp-ic_a.desktop", "firefox-esr", "Network;WebBrowser;" },
+		{ "vmapp-ic_b.desktop", "utilities-terminal", "System;TerminalEmulator;" },
+		{ "vmapp-ic_c.desktop", NULL, "Game;" },
+		{ "vmapp-ic_d.desktop", NULL, NULL },
+		{ "vmapp-ic_e.desktop", NULL, "Office;" },
+		{ "vmapp-ic_f.desktop", NULL,
+		  "AudioVideo;Audio;Video;Development;Education;Game;Graphics;Network;Office;"
+		  "Science;Settings;System;Utility;Building;Debugger;IDE;" },
+		{ "vmapp-ic_g.desktop", "gimp-2.10", NULL },
+		{ "vmapp-ic_h.desktop", NULL, NULL },
+		{ "vmapp-ic_i.desktop", NULL, NULL },
+		{ "vmapp-ic_j.desktop", "c++", "Education;" },
+		{ "vmapp-ic_k.desktop", NULL, NULL },
+		{ "vmapp-ic_l.desktop", NULL, NULL },
+	};
+
+	int r = vmapp_export_apps(apps_dir, "ic", PROXY, apps, N(apps), error, sizeof(error),
+				  &written);
+	CHECK(r == 0 && written == N(apps), "%d %u %s", r, written, error);
+	for (size_t i = 0; i < sizeof(want) / sizeof(*want); i++) {
+		char line[512];
+		const char *text = read_text(want[i].name);
+		CHECK(line_count(text, "Icon=") == (want[i].icon ? 1u : 0u), "%s icon:\n%s",
+		      want[i].name, text);
+		CHECK(line_count(text, "Categories=") == (want[i].categories ? 1u : 0u),
+		      "%s categories:\n%s", want[i].name, text);
+		/* No line of the guest's own: Type, Name, Icon?, Categories?,
+		 * Terminal, Exec, X-Vmapp-VM. */
+		CHECK(line_count(text, "Exec=") == 1 && line_count(text, "Name=") == 1 &&
+			      line_count(text, "") == 6u + (want[i].icon != NULL) +
+							  (want[i].categories != NULL),
+		      "%s lines:\n%s", want[i].name, text);
+		if (want[i].icon) {
+			snprintf(line, sizeof(line), "\nIcon=%s\n", want[i].icon);
+			CHECK(strstr(text, line), "%s: no %s in\n%s", want[i].name, line, text);
+		}
+		if (want[i].categories) {
+			snprintf(line, sizeof(line), "\nCategories=%s\n", want[i].categories);
+			CHECK(strstr(text, line), "%s: no %s in\n%s", want[i].name, line, text);
+		}
+		/* and the host entry is one the spec's parser takes back */
+		struct vmapp_desktop_entry e;
+		CHECK(vmapp_desktop_parse(text, strlen(text), "host.desktop", &e) == 0,
+		      "%s does not parse back", want[i].name);
+		vmapp_desktop_entry_finish(&e);
+	}
+	CHECK(vmapp_export_remove_vm(apps_dir, "ic") == (int)N(apps), "remove ic");
+}
+
 /* A proxy path that Exec must quote, and the umask not deciding the mode. */
 static void test_proxy_path_and_umask(void)
 {
 	char error[256];
 	unsigned written;
 	struct stat st;
-	const struct vmapp_transport_app app[] = { { "a.desktop", "A", "\"a\"" } };
+	const struct vmapp_transport_app app[] = { { "a.desktop", "A", "\"a\"", "", "" } };
 	mode_t old = umask(077);
 	int r = vmapp_export_apps(apps_dir, "m", "/opt/my vm/100%/proxy", app, 1, error,
 				  sizeof(error), &written);
@@ -365,6 +490,7 @@ int main(void)
 	test_dir();
 	test_from_app();
 	test_export();
+	test_icon_and_categories();
 	test_proxy_path_and_umask();
 
 	nftw(root, remove_one, 16, FTW_DEPTH | FTW_PHYS);
