@@ -110,7 +110,7 @@ close_apps() {
 # floor: plain QEMU of the same kernel, initrd and image to "login:".
 floor() {
 	local accel=tcg start
-	grep -q "accelerator.*KVM" "$T/cold-1.steps" 2>/dev/null && accel=kvm
+	grep -q "booting (QEMU, KVM)" "$T/cold-1.steps" 2>/dev/null && accel=kvm
 	rm -f "$T/floor.qcow2" "$T/floor-console.log"
 	qemu-img create -q -f qcow2 -b "$IMAGE/root.img" -F raw "$T/floor.qcow2"
 	start=$(now)
@@ -170,7 +170,7 @@ done
 
 median() { sort -n | awk '{ v[NR] = $1 } END { if (NR % 2) print v[(NR + 1) / 2]; else printf "%.2f\n", (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 echo
-echo "accelerator: $(grep -h "accelerator" "$T"/cold-1.steps | tail -n 1 | cut -d' ' -f2-)"
+echo "accelerator: $(grep -h "booting (QEMU" "$T"/cold-1.steps | tail -n 1 | cut -d' ' -f2-)"
 echo "app: $APP; image packages: weston foot fonts-dejavu-core; memory $MEMORY, $CPUS CPUs; $ROUNDS rounds"
 fl=$(awk '$1 == "floor" { print $2 }' "$T/results" | median)
 co=$(awk '$1 == "cold" { print $2 }' "$T/results" | median)

@@ -83,6 +83,7 @@ struct serve {
 	uint32_t next_run_id;
 	bool ready;   /* the agent answered once */
 	bool stopping;
+	bool terminated; /* QEMU got SIGTERM: SIGKILL when it is still there at the timer */
 	time_t boot_started;
 	char applications[VMAPP_VM_PATH_MAX];
 };
@@ -226,10 +227,13 @@ static int take_run(struct ctl_client *c, const struct vmapp_ctl_msg *msg)
 
 static void kill_vm(struct serve *s)
 {
-	if (s->boot.qemu > 0)
-		kill(s->boot.qemu, SIGTERM);
-	else
+	if (s->boot.qemu <= 0) {
 		vmapp_relay_stop(s->relay);
+		return;
+	}
+	kill(s->boot.qemu, SIGTERM);
+	s->terminated = true;
+	arm_timer(s, (unsigned)STOP_GRACE_S);
 }
 
 static void stop_vm(struct serve *s)
@@ -480,6 +484,11 @@ static void dispatch_timer(void *data)
 	uint64_t expirations;
 	if (read(s->timer_fd, &expirations, sizeof(expirations)) < 0)
 		return;
+	if (s->terminated) {
+		say(s, "QEMU did not end %.0f s after SIGTERM: SIGKILL", STOP_GRACE_S);
+		kill(s->boot.qemu, SIGKILL);
+		return;
+	}
 	if (s->stopping) {
 		say(s, "no answer to sync in %d s", SYNC_WAIT_S);
 		kill_vm(s);

@@ -362,6 +362,7 @@ int vmapp_boot_start(const struct vmapp_boot_config *c, struct vmapp_boot *vm,
 	struct boot_run b = { .c = c, .error = ret_error, .error_size = error_size,
 			      .step_name = "state" };
 	char image_dir[VMAPP_VM_PATH_MAX], msg[1024];
+	bool built = false;
 	int r;
 
 	memset(vm, 0, sizeof(*vm));
@@ -391,6 +392,7 @@ int vmapp_boot_start(const struct vmapp_boot_config *c, struct vmapp_boot *vm,
 		r = build_image(&b, image_dir);
 		if (r < 0)
 			return r;
+		built = true;
 	} else if (def->image[0] != '/' && c->packages) {
 		/* A shared image is used as it is: a VM that wants other
 		 * packages names an image of its own. */
@@ -402,6 +404,16 @@ int vmapp_boot_start(const struct vmapp_boot_config *c, struct vmapp_boot *vm,
 				    "this VM asks for '%s': give it an image of its own "
 				    "(vmapp-vm set %s image=%s-image)", def->image, have, want,
 				    def->name, def->name);
+	}
+	if (!built && def->image[0] != '/') {
+		/* An image vmapp made is kept up to date with this vmapp's agent
+		 * (the stream's protocol is the agent's and ours): build-image.sh
+		 * says "reusing" in a moment when nothing changed, and remakes
+		 * the root file system (seconds) when the agent did; the disk
+		 * step then gives the VM a new disk on it. */
+		r = build_image(&b, image_dir);
+		if (r < 0)
+			return r;
 	}
 
 	step(&b, "disk", "disk %s", p->overlay);
