@@ -165,8 +165,15 @@ static int run(const struct vmapp_vm_options *o, int fd)
 	if (strcmp(msg.verb, "EXIT") == 0 && msg.n_fields == 1) {
 		char *end;
 		long status = strtol(msg.fields[0], &end, 10);
-		if (!*end && status >= 0 && status <= 255)
+		if (!*end && status >= 0 && status <= 255) {
+			/* What a shell says for a command it did not find: the
+			 * likely cause is an image without it. */
+			if (status == 127)
+				say(o->name, "%s exited 127 in the VM: if it is not installed "
+				    "there, give the VM an image with it (vmapp-vm(5): image, "
+				    "packages)", o->command[0]);
 			return (int)status;
+		}
 	}
 	if (strcmp(msg.verb, "ERROR") == 0 && msg.n_fields == 1) {
 		say(o->name, "%s", msg.fields[0]);

@@ -69,6 +69,11 @@ stage2() {
 	tar -C "$root" --numeric-owner --xattrs --xattrs-include='*' -xpf "$base"
 
 	install -D -m 0755 "$agent" "$root/usr/local/bin/vmapp-agent"
+	# Debian calls its Firefox firefox-esr: `vmapp-proxy --vm work firefox`
+	# finds it by the name everyone uses.
+	if [[ -x $root/usr/bin/firefox-esr && ! -e $root/usr/bin/firefox ]]; then
+		ln -sfn /usr/bin/firefox-esr "$root/usr/local/bin/firefox"
+	fi
 	install -D -m 0644 "$here/vmapp-agent.service" "$root/etc/systemd/system/vmapp-agent.service"
 	install -D -m 0644 "$here/60-vmapp-serial.rules" "$root/etc/udev/rules.d/60-vmapp-serial.rules"
 	mkdir -p "$root/etc/systemd/system/multi-user.target.wants"
