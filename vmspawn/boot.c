@@ -191,11 +191,13 @@ static void sorted_words(const char *list, char *buf, size_t size)
 	}
 }
 
-/* The value of the manifest line "KEY VALUE" of an image, in buf. */
-static int manifest_value(const char *dir, const char *key, char *buf, size_t size)
+/* The first line of an image's manifest that starts with prefix and
+ * ends with suffix, in buf: 0, -ENOENT, -ENAMETOOLONG, or -errno. */
+static int manifest_line(const char *dir, const char *prefix, const char *suffix, char *buf,
+			 size_t size)
 {
 	char path[VMAPP_VM_PATH_MAX + 16], line[VMAPP_VM_PACKAGES_MAX + 64];
-	size_t klen = strlen(key);
+	size_t plen = strlen(prefix), slen = strlen(suffix);
 	snprintf(path, sizeof(path), "%s/manifest", dir);
 	FILE *f = fopen(path, "re");
 	if (!f)
@@ -203,39 +205,14 @@ static int manifest_value(const char *dir, const char *key, char *buf, size_t si
 	int r = -ENOENT;
 	while (fgets(line, sizeof(line), f)) {
 		line[strcspn(line, "\n")] = '\0';
-		if (strncmp(line, key, klen) == 0 && line[klen] == ' ') {
-			size_t len = strlen(line + klen + 1);
-			if (len >= size) {
-				r = -ENAMETOOLONG;
-				break;
-			}
-			memcpy(buf, line + klen + 1, len + 1);
-			r = 0;
-			break;
-		}
-	}
-	fclose(f);
-	return r;
-}
-
-/* The "sha256 HASH root.img" line of an image's manifest, in buf. */
-static int root_hash(const char *dir, char *buf, size_t size)
-{
-	char path[VMAPP_VM_PATH_MAX + 16], line[256];
-	snprintf(path, sizeof(path), "%s/manifest", dir);
-	FILE *f = fopen(path, "re");
-	if (!f)
-		return -errno;
-	int r = -ENOENT;
-	while (fgets(line, sizeof(line), f)) {
-		line[strcspn(line, "\n")] = '\0';
-		size_t l = strlen(line);
-		if (strncmp(line, "sha256 ", 7) == 0 && l > 16 &&
-		    strcmp(line + l - 9, " root.img") == 0) {
-			snprintf(buf, size, "%s", line);
-			r = 0;
-			break;
-		}
+		size_t len = strlen(line);
+		if (len < plen + slen || strncmp(line, prefix, plen) != 0 ||
+		    strcmp(line + len - slen, suffix) != 0)
+			continue;
+		r = len < size ? 0 : -ENAMETOOLONG;
+		if (r == 0)
+			memcpy(buf, line, len + 1);
+		break;
 	}
 	fclose(f);
 	return r;
@@ -271,7 +248,8 @@ static int disk(struct boot_run *b, const char *image_dir)
 	char hash[256] = "", old[256] = "", stamp[VMAPP_VM_PATH_MAX + 16], base[VMAPP_VM_PATH_MAX + 16];
 	snprintf(stamp, sizeof(stamp), "%s.base", p->overlay);
 	snprintf(base, sizeof(base), "%s/root.img", image_dir);
-	root_hash(image_dir, hash, sizeof(hash));
+	/* "sha256 HASH root.img" */
+	manifest_line(image_dir, "sha256 ", " root.img", hash, sizeof(hash));
 	FILE *f = fopen(stamp, "re");
 	if (f) {
 		if (!fgets(old, sizeof(old), f))
@@ -398,11 +376,12 @@ int vmapp_boot_start(const struct vmapp_boot_config *c, struct vmapp_boot *vm,
 		 * packages names an image of its own. */
 		char want[VMAPP_VM_PACKAGES_MAX + 1], have[VMAPP_VM_PACKAGES_MAX + 1];
 		sorted_words(c->packages, want, sizeof(want));
-		if (manifest_value(image_dir, "packages", have, sizeof(have)) == 0 &&
-		    strcmp(want, have) != 0)
+		if (manifest_line(image_dir, "packages ", "", have, sizeof(have)) == 0 &&
+		    strcmp(want, have + strlen("packages ")) != 0)
 			return fail(&b, -EINVAL, "the image '%s' was built with the packages '%s', "
 				    "this VM asks for '%s': give it an image of its own "
-				    "(vmapp-vm set %s image=%s-image)", def->image, have, want,
+				    "(vmapp-vm set %s image=%s-image)", def->image,
+				    have + strlen("packages "), want,
 				    def->name, def->name);
 	}
 	if (!built && def->image[0] != '/') {

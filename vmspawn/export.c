@@ -158,26 +158,14 @@ static int write_file(int dfd, const char *vm_name, const char *name, const char
 		      size_t len)
 {
 	char tmp[NAME_MAX + 1];
-	size_t done = 0;
-	int fd, r = 0;
+	int fd, r;
 
 	fd = create_temporary(dfd, vm_name, tmp, sizeof(tmp));
 	if (fd < 0)
 		return fd;
-	while (done < len) {
-		ssize_t n = write(fd, text + done, len - done);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			r = -errno;
-			break;
-		}
-		done += (size_t)n;
-	}
-	/* Before the rename: after a crash the name holds the old text or
-	 * the new, never an empty file. */
-	if (r == 0 && fsync(fd) < 0)
-		r = -errno;
+	/* Synced before the rename: after a crash the name holds the old
+	 * text or the new, never an empty file. */
+	r = vmapp_write_synced(fd, text, len);
 	if (close(fd) < 0 && r == 0)
 		r = -errno;
 	if (r == 0 && renameat(dfd, tmp, dfd, name) < 0)

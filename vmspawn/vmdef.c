@@ -1253,30 +1253,34 @@ int vmapp_make_dirs(const char *path, mode_t mode)
 	return 0;
 }
 
+int vmapp_write_synced(int fd, const char *text, size_t len)
+{
+	size_t done = 0;
+
+	while (done < len) {
+		ssize_t n = write(fd, text + done, len - done);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -errno;
+		done += (size_t)n;
+	}
+	return fsync(fd) < 0 ? -errno : 0;
+}
+
 /* Writes text to a new temporary file beside path; its name in tmp. */
 static int write_temporary(const char *path, const char *text, char *tmp, size_t tmp_size)
 {
-	size_t len = strlen(text), done = 0;
-	int fd, r = 0;
+	size_t len = strlen(text);
+	int fd, r;
 
 	if (join(tmp, tmp_size, "%s.XXXXXX", path) < 0)
 		return -ENAMETOOLONG;
 	fd = mkostemp(tmp, O_CLOEXEC);
 	if (fd < 0)
 		return -errno;
-	while (done < len) {
-		ssize_t n = write(fd, text + done, len - done);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			r = -errno;
-			break;
-		}
-		done += (size_t)n;
-	}
-	if (r == 0 && fsync(fd) < 0)
-		r = -errno;
+	r = vmapp_write_synced(fd, text, len);
 	if (close(fd) < 0 && r == 0)
 		r = -errno;
 	if (r < 0)

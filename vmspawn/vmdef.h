@@ -230,6 +230,10 @@ const char *vmapp_vm_paths_runtime_error(const struct vmapp_vm_paths *paths,
 int vmapp_vm_image_dir(const struct vmapp_vmdef *def, const struct vmapp_vm_paths *paths,
 		       char *buf, size_t size);
 
+/* Writes all of text to fd and fsyncs it: 0 or -errno.  What a file
+ * written through a temporary file and a rename needs before the rename. */
+int vmapp_write_synced(int fd, const char *text, size_t len);
+
 /* mkdir -p path, mode for the folders it makes: 0 or -errno. */
 int vmapp_make_dirs(const char *path, unsigned int mode);
 
