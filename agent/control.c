@@ -47,6 +47,10 @@ pid_t vmapp_agent_spawn(const char *const *argv, const char *const *envp, size_t
 	sigemptyset(&pipe_signal);
 	sigaddset(&pipe_signal, SIGPIPE);
 	posix_spawnattr_setsigdefault(&attr, &pipe_signal);
+	/* A session of its own, so a process group of its own (pgid = pid):
+	 * a SIGNAL reaches the command's children too (signal_run).  The
+	 * agent has no controlling terminal to lose or share: its commands
+	 * never had one, and stdin is the agent's, not a tty's. */
 	posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF |
 					       POSIX_SPAWN_SETSID);
 	pid_t pid;
@@ -84,6 +88,25 @@ static void run(struct vmapp_agent_runs *runs, struct vmapp_bridge *bridge,
 	}
 	runs->runs[slot].pid = pid;
 	runs->runs[slot].run_id = f->run.run_id;
+}
+
+/* SIGNAL: to the run's process group (vmapp_agent_spawn made one).  The
+ * codec delivers only SIGNALs of runs without their EXIT, which are those
+ * not reaped yet: the pid is still the group's. */
+static void signal_run(struct vmapp_agent_runs *runs, const struct vmapp_transport_frame *f)
+{
+	/* The wire has Linux's numbers, which are this guest's. */
+	int signo = (int)f->signal.signo;
+	for (size_t i = 0; i < VMAPP_AGENT_MAX_RUNS; i++) {
+		if (!runs->runs[i].pid || runs->runs[i].run_id != f->signal.run_id)
+			continue;
+		/* ESRCH: the group emptied as the command went; its EXIT
+		 * follows when it is reaped. */
+		if (kill(-runs->runs[i].pid, signo) < 0 && errno != ESRCH)
+			fprintf(stderr, "vmapp-agent: run %u: signal %d: %s\n", f->signal.run_id,
+				signo, strerror(errno));
+		return;
+	}
 }
 
 /* Exec as a desktop entry's Exec value: every word quoted. */
@@ -197,6 +220,8 @@ void vmapp_agent_control(void *data, struct vmapp_bridge *bridge,
 	struct vmapp_agent_runs *runs = data;
 	if (frame->kind == VMAPP_TRANSPORT_RUN)
 		run(runs, bridge, frame);
+	else if (frame->kind == VMAPP_TRANSPORT_SIGNAL)
+		signal_run(runs, frame);
 	else if (frame->kind == VMAPP_TRANSPORT_LIST_APPS)
 		list_apps(bridge);
 }

@@ -46,7 +46,8 @@
  * shrinking, or a pipe; the channel count stays within the limit; a
  * closed bridge stays closed; control frames are delivered only as
  * answers (an EXIT to one of the two RUNs the host sends once the
- * handshake is done, APPS to its LIST_APPS) and hold what decode promised.
+ * handshake is done, APPS to its LIST_APPS; the SIGNAL it sends to run 1
+ * is never answered) and hold what decode promised.
  *
  * SIGPIPE is ignored, as vmapp_accept_run() ignores it: a pipe has no
  * MSG_NOSIGNAL, so a reader gone mid-write must come back as EPIPE and
@@ -141,7 +142,8 @@ struct fuzz {
 	struct pipe_ref ended[ENDED_MAX];
 	size_t n_ended;
 
-	/* Control: RUNs 1 and 2 and a LIST_APPS sent once ready. */
+	/* Control: RUNs 1 and 2, a LIST_APPS and a SIGNAL to run 1 sent once
+	 * ready. */
 	bool control_sent;
 	bool exited[3];
 	uint32_t apps_received;
@@ -520,6 +522,10 @@ static void send_control(struct fuzz *f)
 	FUZZ_CHECK(vmapp_bridge_send_run(f->bridge, 1, argv, 3, envp, 1) == 0);
 	FUZZ_CHECK(vmapp_bridge_send_run(f->bridge, 2, argv, 1, NULL, 0) == 0);
 	FUZZ_CHECK(vmapp_bridge_send_list_apps(f->bridge) == 0);
+	FUZZ_CHECK(vmapp_bridge_send_signal(f->bridge, 1, 15) == 0);
+	/* What the guest would refuse, or has no run for, is not sent. */
+	FUZZ_CHECK(vmapp_bridge_send_signal(f->bridge, 1, 19) == -EINVAL);
+	FUZZ_CHECK(vmapp_bridge_send_signal(f->bridge, 3, 15) == -ENOENT);
 }
 
 /* ---- the guest side of the stream ---- */
@@ -586,7 +592,8 @@ static void guest_frame(struct fuzz *f, const uint8_t *data, uint32_t size)
 		return;
 	/* Only after the guest's HELLO, and within what it accepts. */
 	FUZZ_CHECK(f->guest_max_payload != 0 && fr.length <= f->guest_max_payload);
-	if (fr.kind == VMAPP_TRANSPORT_RUN || fr.kind == VMAPP_TRANSPORT_LIST_APPS)
+	if (fr.kind == VMAPP_TRANSPORT_RUN || fr.kind == VMAPP_TRANSPORT_LIST_APPS ||
+	    fr.kind == VMAPP_TRANSPORT_SIGNAL)
 		return;
 	FUZZ_CHECK(fr.channel >= 1 && fr.channel <= CHANNELS);
 

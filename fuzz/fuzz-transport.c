@@ -15,7 +15,8 @@
  *            and LIST_APPS unanswered
  *
  * The local side has refs and requests of its own for the peer to name:
- * after the handshake a host sends two RUNs and a LIST_APPS, and on every
+ * after the handshake a host sends two RUNs, a LIST_APPS and a SIGNAL to
+ * the first RUN, and on every
  * channel it accepts creates a pipe the peer writes, an fd content it
  * passes and one it leaves incomplete; a guest opens channels 1 and 2 and
  * creates a pool and a pipe it writes on each.
@@ -151,6 +152,9 @@ static void check_view(const struct vmapp_transport_frame *f)
 		break;
 	case VMAPP_TRANSPORT_EXIT:
 		FUZZ_CHECK(f->exit.status >= -64 && f->exit.status <= 255);
+		break;
+	case VMAPP_TRANSPORT_SIGNAL:
+		FUZZ_CHECK(f->length == 8 && vmapp_transport_signal_ok(f->signal.signo));
 		break;
 	case VMAPP_TRANSPORT_APPS:
 		FUZZ_CHECK(f->apps.count <= VMAPP_TRANSPORT_MAX_APPS);
@@ -361,6 +365,15 @@ static void react(struct vmapp_transport_state *s, struct shadow *sh, struct vma
 			return;
 		FUZZ_CHECK(vmapp_transport_send_exit(s, out, f->run.run_id, 0) == 0);
 		return;
+	case VMAPP_TRANSPORT_SIGNAL: {
+		/* Delivered only for a run waiting for its EXIT; the others
+		 * were dropped. */
+		bool known = false;
+		for (uint32_t i = 0; i < s->n_runs; i++)
+			known = known || s->runs[i] == f->signal.run_id;
+		FUZZ_CHECK(known);
+		return;
+	}
 	case VMAPP_TRANSPORT_LIST_APPS: {
 		if (lazy)
 			return;
@@ -528,6 +541,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			FUZZ_CHECK(vmapp_transport_send_run(&s, &out, 1, argv, 3, envp, 1) == 0);
 			FUZZ_CHECK(vmapp_transport_send_run(&s, &out, 2, argv, 1, NULL, 0) == 0);
 			FUZZ_CHECK(vmapp_transport_send_list_apps(&s, &out) == 0);
+			FUZZ_CHECK(vmapp_transport_send_signal(&s, &out, 1, 15) == 0);
+			FUZZ_CHECK(vmapp_transport_send_signal(&s, &out, 3, 15) == -ENOENT);
+			FUZZ_CHECK(vmapp_transport_send_signal(&s, &out, 1, 19) == -EINVAL);
 		}
 	}
 

@@ -521,7 +521,7 @@ class K:
     SHM_CREATE, SHM_RESIZE, SHM_UPDATE, SHM_DESTROY = 0x20, 0x21, 0x22, 0x23
     FD_CONTENT = 0x30
     PIPE_OPEN, PIPE_DATA, PIPE_END, PIPE_CANCEL = 0x40, 0x41, 0x42, 0x43
-    RUN, EXIT, LIST_APPS, APPS = 0x50, 0x51, 0x52, 0x53
+    RUN, EXIT, LIST_APPS, APPS, SIGNAL = 0x50, 0x51, 0x52, 0x53, 0x54
 
 
 # fuzz-bridge.c's MODE_* bits.
@@ -877,6 +877,11 @@ def bridge_seeds():
         frame(0, K.APPS, u32(1) + b'a.desktop\0A\0a\0')])
     s['run-from-guest'] = bridge(0, [hello(),
         frame(0, K.RUN, u32(9) + u32(1) + u32(0) + b'sh\0')])
+    # SIGNAL is the host's (SIGTERM to run 1); the guest's answer to it is
+    # the run's EXIT, -15, which the bridge takes as any EXIT.
+    s['signal-from-guest'] = bridge(0, [hello(), frame(0, K.SIGNAL, u32(1) + u32(15))])
+    s['signal-answered'] = bridge(0, [hello(), frame(0, K.EXIT, u32(1) + i32(-15)),
+        frame(0, K.EXIT, u32(2) + i32(-9))])
     for name, data in s.items():
         check_bridge_seed(name, data)
     return s

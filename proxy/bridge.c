@@ -976,6 +976,11 @@ int vmapp_bridge_send_list_apps(struct vmapp_bridge *b)
 	return control_sent(b, vmapp_transport_send_list_apps(&b->state, &b->out));
 }
 
+int vmapp_bridge_send_signal(struct vmapp_bridge *b, uint32_t run_id, uint32_t signo)
+{
+	return control_sent(b, vmapp_transport_send_signal(&b->state, &b->out, run_id, signo));
+}
+
 int vmapp_bridge_send_apps(struct vmapp_bridge *b, const struct vmapp_transport_app *apps,
 			   uint32_t n_apps)
 {

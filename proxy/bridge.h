@@ -55,8 +55,9 @@ struct vmapp_bridge_config {
 	int (*open_channel)(void *data, uint32_t channel);
 	/* Guest: the shm mirroring; NULL sends no shm frames (pools refused). */
 	const struct vmapp_bridge_guest_ops *guest;
-	/* Control frames delivered: RUN and LIST_APPS (guest), EXIT and APPS
-	 * (host).  May call the vmapp_bridge_send_* functions. */
+	/* Control frames delivered: RUN, SIGNAL (of a run the guest has not
+	 * answered yet) and LIST_APPS (guest), EXIT and APPS (host).  May
+	 * call the vmapp_bridge_send_* functions. */
 	void (*control)(void *data, struct vmapp_bridge *bridge,
 			const struct vmapp_transport_frame *frame);
 	void *data;
@@ -101,6 +102,9 @@ int vmapp_bridge_send_run(struct vmapp_bridge *bridge, uint32_t run_id, const ch
 			  uint32_t argc, const char *const *envp, uint32_t envc);
 int vmapp_bridge_send_exit(struct vmapp_bridge *bridge, uint32_t run_id, int32_t status);
 int vmapp_bridge_send_list_apps(struct vmapp_bridge *bridge);
+/* Host: `signo` (Linux's number, vmapp_transport_signal_ok()) to the
+ * process group of run `run_id`. */
+int vmapp_bridge_send_signal(struct vmapp_bridge *bridge, uint32_t run_id, uint32_t signo);
 int vmapp_bridge_send_apps(struct vmapp_bridge *bridge, const struct vmapp_transport_app *apps,
 			   uint32_t n_apps);
 

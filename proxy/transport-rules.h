@@ -66,6 +66,7 @@
 	X(RUN_ID_IN_USE, "run-id-in-use") \
 	X(RUN_UNKNOWN, "run-unknown") \
 	X(EXIT_STATUS, "exit-status") \
+	X(SIGNAL_NUMBER, "signal-number") \
 	X(APPS_UNSOLICITED, "apps-unsolicited") \
 	/* limits */ \
 	X(LIMIT_REFS, "limit-refs") \

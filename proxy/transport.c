@@ -47,7 +47,26 @@ static bool kind_is_control(uint32_t kind)
 {
 	return kind == VMAPP_TRANSPORT_HELLO || kind == VMAPP_TRANSPORT_ERROR ||
 	       kind == VMAPP_TRANSPORT_RUN || kind == VMAPP_TRANSPORT_EXIT ||
-	       kind == VMAPP_TRANSPORT_LIST_APPS || kind == VMAPP_TRANSPORT_APPS;
+	       kind == VMAPP_TRANSPORT_LIST_APPS || kind == VMAPP_TRANSPORT_APPS ||
+	       kind == VMAPP_TRANSPORT_SIGNAL;
+}
+
+bool vmapp_transport_signal_ok(uint32_t signo)
+{
+	/* Linux's numbers, not the host's <signal.h>: the wire is Linux's
+	 * whatever the host is built for. */
+	switch (signo) {
+	case 1:  /* SIGHUP */
+	case 2:  /* SIGINT */
+	case 3:  /* SIGQUIT */
+	case 9:  /* SIGKILL */
+	case 10: /* SIGUSR1 */
+	case 12: /* SIGUSR2 */
+	case 15: /* SIGTERM */
+		return true;
+	default:
+		return false;
+	}
 }
 
 const char *vmapp_transport_action_name(enum vmapp_transport_action action)
@@ -402,6 +421,15 @@ static enum vmapp_transport_rule decode_payload(struct vmapp_transport_frame *f)
 			return VMAPP_TRANSPORT_RULE_EXIT_STATUS;
 		return VMAPP_TRANSPORT_RULE_OK;
 
+	case VMAPP_TRANSPORT_SIGNAL:
+		if (len != 8)
+			return VMAPP_TRANSPORT_RULE_PAYLOAD_SIZE;
+		f->signal.run_id = vmapp_transport_le32(p);
+		f->signal.signo = vmapp_transport_le32(p + 4);
+		if (!vmapp_transport_signal_ok(f->signal.signo))
+			return VMAPP_TRANSPORT_RULE_SIGNAL_NUMBER;
+		return VMAPP_TRANSPORT_RULE_OK;
+
 	case VMAPP_TRANSPORT_APPS:
 		if (len < 4)
 			return VMAPP_TRANSPORT_RULE_PAYLOAD_SIZE;
@@ -737,6 +765,14 @@ static enum vmapp_transport_rule receive_control(struct vmapp_transport_state *s
 		if (state->lists == 0)
 			return lose_connection(state, VMAPP_TRANSPORT_RULE_APPS_UNSOLICITED, ret_action);
 		state->lists--;
+		return VMAPP_TRANSPORT_RULE_OK;
+	case VMAPP_TRANSPORT_SIGNAL:
+		if (host)
+			return lose_connection(state, VMAPP_TRANSPORT_RULE_KIND_DIRECTION, ret_action);
+		/* The run's EXIT may have crossed the SIGNAL on the wire: the
+		 * host could not know, so it is no error. */
+		if (run_find(state, f->signal.run_id) < 0)
+			return drop(VMAPP_TRANSPORT_RULE_OK, ret_action);
 		return VMAPP_TRANSPORT_RULE_OK;
 	}
 	/* decode_payload let only control kinds through on channel 0. */
@@ -1631,6 +1667,26 @@ int vmapp_transport_send_list_apps(struct vmapp_transport_state *state, struct v
 		return -ENOMEM;
 	frame_commit(out, 0);
 	state->lists++;
+	return 0;
+}
+
+int vmapp_transport_send_signal(struct vmapp_transport_state *state, struct vmapp_buf *out,
+				uint32_t run_id, uint32_t signo)
+{
+	if (state->role != VMAPP_TRANSPORT_HOST)
+		return -EPERM;
+	if (!vmapp_transport_ready(state))
+		return -ENOTCONN;
+	if (run_find(state, run_id) < 0)
+		return -ENOENT;
+	if (!vmapp_transport_signal_ok(signo))
+		return -EINVAL;
+	uint8_t *p = frame_begin(out, 0, VMAPP_TRANSPORT_SIGNAL, 8);
+	if (!p)
+		return -ENOMEM;
+	put32(p, run_id);
+	put32(p + 4, signo);
+	frame_commit(out, 8);
 	return 0;
 }
 

@@ -96,7 +96,8 @@
 	X(RUN, 0x50, "RUN") \
 	X(EXIT, 0x51, "EXIT") \
 	X(LIST_APPS, 0x52, "LIST_APPS") \
-	X(APPS, 0x53, "APPS")
+	X(APPS, 0x53, "APPS") \
+	X(SIGNAL, 0x54, "SIGNAL")
 
 #define VMAPP_TRANSPORT_KIND_ENUM(id, value, name) VMAPP_TRANSPORT_##id = value,
 enum vmapp_transport_kind { VMAPP_TRANSPORT_KINDS(VMAPP_TRANSPORT_KIND_ENUM) };
@@ -118,11 +119,17 @@ enum vmapp_transport_reason {
 	VMAPP_TRANSPORT_REASON_INTERNAL = 5, /* the sender failed: out of memory, compositor gone */
 };
 
+/* SIGNAL's signal numbers, Linux's on both sides: SIGHUP 1, SIGINT 2,
+ * SIGQUIT 3, SIGKILL 9, SIGUSR1 10, SIGUSR2 12, SIGTERM 15.  What ends or
+ * asks a command as a terminal user would; not SIGSTOP and its kin, which
+ * would leave a run that never sends its EXIT. */
+bool vmapp_transport_signal_ok(uint32_t signo);
+
 /* The reason to put in the CLOSE or ERROR that answers a refusal. */
 uint32_t vmapp_transport_rule_reason(enum vmapp_transport_rule rule);
 
 enum vmapp_transport_role {
-	VMAPP_TRANSPORT_HOST,  /* vmapp-proxy: accepts OPEN, sends RUN and LIST_APPS */
+	VMAPP_TRANSPORT_HOST,  /* vmapp-proxy: accepts OPEN, sends RUN, SIGNAL and LIST_APPS */
 	VMAPP_TRANSPORT_GUEST, /* vmapp-agent: sends OPEN, shm, EXIT and APPS */
 };
 
@@ -209,6 +216,10 @@ struct vmapp_transport_frame {
 			uint32_t run_id;
 			int32_t status; /* exit code 0..255, or -signal -1..-64 */
 		} exit;
+		struct {
+			uint32_t run_id; /* any: one the guest does not know is ignored */
+			uint32_t signo;  /* vmapp_transport_signal_ok() */
+		} signal;
 		struct {
 			uint32_t count; /* <= VMAPP_TRANSPORT_MAX_APPS */
 			/* count quintuples (desktop id, name, exec, icon,
@@ -468,6 +479,11 @@ int vmapp_transport_send_run(struct vmapp_transport_state *state, struct vmapp_b
 int vmapp_transport_send_exit(struct vmapp_transport_state *state, struct vmapp_buf *out,
 			      uint32_t run_id, int32_t status);
 int vmapp_transport_send_list_apps(struct vmapp_transport_state *state, struct vmapp_buf *out);
+/* To the process group of run `run_id`, which must be waiting for its EXIT
+ * (-ENOENT); `signo` as vmapp_transport_signal_ok() (-EINVAL).  The guest
+ * may have sent the EXIT already: then it ignores the SIGNAL. */
+int vmapp_transport_send_signal(struct vmapp_transport_state *state, struct vmapp_buf *out,
+				uint32_t run_id, uint32_t signo);
 
 /* One application of APPS, as the guest read it: untrusted on the host
  * until vmapp_desktop_sanitize() has seen it.  Every string is UTF-8 of at

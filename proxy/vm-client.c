@@ -3,16 +3,19 @@
  * `vmapp-proxy --vm NAME [COMMAND...]` (vm.h): finds the VM's proxy on its
  * control socket, or starts it (`vmapp-proxy --vm-serve NAME`, a session
  * of its own, its output in the VM's log) and shows its progress; then
- * asks it to run COMMAND and waits for its status.
+ * asks it to run COMMAND and waits for its status, passing SIGINT,
+ * SIGTERM and SIGHUP on to the command meanwhile.
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/signalfd.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -139,21 +142,83 @@ static int connect_retry(const char *path, int wait_s)
 	}
 }
 
+/* SIGNAL N for the signal this client got: the first of each kind as it
+ * is, as env(1) or ssh -t pass ^C on; a second of the same kind SIGKILL,
+ * for a command that ignores the first.  The wire has Linux's numbers,
+ * which are this host's. */
+static void pass_signal(const struct vmapp_vm_options *o, int fd, int signo, unsigned *seen)
+{
+	unsigned bit = 1u << signo;
+	const char *text = signo == SIGINT ? "2" : signo == SIGTERM ? "15" : "1";
+	if (*seen & bit)
+		text = "9";
+	*seen |= bit;
+	int r = vmapp_ctl_send(fd, "SIGNAL", &text, 1);
+	if (r < 0 && o->verbose)
+		say(o->name, "can not pass signal %s on: %s", text, strerror(-r));
+}
+
+/* The proxy's answer; SIGINT, SIGTERM and SIGHUP meanwhile go on to the
+ * command (sfd: a signalfd of them, or -1).  vmapp_ctl_recv's result. */
+static int wait_answer(const struct vmapp_vm_options *o, int fd, int sfd, char *buf,
+		       struct vmapp_ctl_msg *msg)
+{
+	unsigned seen = 0;
+	for (;;) {
+		struct pollfd p[2] = { { .fd = fd, .events = POLLIN },
+				       { .fd = sfd, .events = POLLIN } };
+		if (poll(p, sfd >= 0 ? 2 : 1, -1) < 0) {
+			if (errno == EINTR)
+				continue;
+			return -errno;
+		}
+		if (p[0].revents)
+			return vmapp_ctl_recv(fd, buf, msg);
+		struct signalfd_siginfo si;
+		if (sfd >= 0 && (p[1].revents & POLLIN) && read(sfd, &si, sizeof(si)) == sizeof(si))
+			pass_signal(o, fd, (int)si.ssi_signo, &seen);
+	}
+}
+
 /* Sends RUN and waits: the command's status, or 125. */
 static int run(const struct vmapp_vm_options *o, int fd)
 {
 	size_t n = 0;
 	while (o->command[n])
 		n++;
+	/* From before the RUN: a ^C at any time after it reaches the
+	 * command.  They stay blocked after the answer: the status to exit
+	 * with is the command's. */
+	sigset_t passed;
+	sigemptyset(&passed);
+	sigaddset(&passed, SIGINT);
+	sigaddset(&passed, SIGTERM);
+	sigaddset(&passed, SIGHUP);
+	int sfd = -1;
+	if (sigprocmask(SIG_BLOCK, &passed, NULL) == 0) {
+		sfd = signalfd(-1, &passed, SFD_CLOEXEC);
+		if (sfd < 0) {
+			/* Then they end this client, as before. */
+			int e = errno;
+			sigprocmask(SIG_UNBLOCK, &passed, NULL);
+			if (o->verbose)
+				say(o->name, "signals will not reach %s: %s", o->command[0],
+				    strerror(e));
+		}
+	}
 	int r = vmapp_ctl_send(fd, "RUN", (const char *const *)o->command, n);
 	if (r < 0) {
 		say(o->name, "can not ask the VM to run %s: %s", o->command[0],
 		    r == -EMSGSIZE ? "the command line is too long" : strerror(-r));
+		if (sfd >= 0)
+			close(sfd);
 		return VMAPP_EXIT_FAILURE;
 	}
 	static char buf[VMAPP_CTL_MAX + 1];
 	struct vmapp_ctl_msg msg;
-	r = vmapp_ctl_recv(fd, buf, &msg);
+	r = wait_answer(o, fd, sfd, buf, &msg);
+	if (sfd >= 0)
+		close(sfd);
 	if (r == 0 || r == -ECONNRESET) {
 		say(o->name, "the VM's proxy ended before %s did", o->command[0]);
 		return VMAPP_EXIT_FAILURE;

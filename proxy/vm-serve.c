@@ -225,6 +225,43 @@ static int take_run(struct ctl_client *c, const struct vmapp_ctl_msg *msg)
 	return 0;
 }
 
+/* SIGNAL N after RUN: on to the command's process group in the guest,
+ * whose EXIT answers as ever.  A RUN still queued (the agent not there
+ * yet) never runs: the client hears what a signal that ended it would
+ * say. */
+static void signal_run(struct ctl_client *c, const char *untrusted_signo)
+{
+	struct serve *s = c->s;
+	char *end;
+	errno = 0;
+	unsigned long n = strtoul(untrusted_signo, &end, 10);
+	/* Digits only (strtoul would take " -1"), and the transport's list:
+	 * nothing the agent would refuse, which would cost the stream. */
+	if (untrusted_signo[0] < '0' || untrusted_signo[0] > '9' || *end || errno || n > 64 ||
+	    !vmapp_transport_signal_ok((uint32_t)n)) {
+		client_answer(c, "ERROR", "SIGNAL needs one of 1, 2, 3, 9, 10, 12, 15");
+		client_destroy(c);
+		return;
+	}
+	if (!c->sent) {
+		char text[16];
+		snprintf(text, sizeof(text), "%lu", 128 + n);
+		if (s->options->verbose)
+			say(s, "run %u: %s dropped before it ran: signal %lu", c->run_id,
+			    c->argv[0], n);
+		client_answer(c, "EXIT", text);
+		client_destroy(c);
+		return;
+	}
+	/* A sent RUN has the bridge it went on (end_stream answers its
+	 * clients when the stream ends). */
+	int r = s->bridge ? vmapp_bridge_send_signal(s->bridge, c->run_id, (uint32_t)n) : -ENOTCONN;
+	if (r < 0)
+		say(s, "run %u: can not send signal %lu: %s", c->run_id, n, strerror(-r));
+	else if (s->options->verbose)
+		say(s, "run %u: signal %lu", c->run_id, n);
+}
+
 static void kill_vm(struct serve *s)
 {
 	if (s->boot.qemu <= 0) {
@@ -284,6 +321,10 @@ static void dispatch_client(void *data)
 		}
 		if (s->bridge && vmapp_bridge_ready(s->bridge))
 			send_run(c);
+		return;
+	}
+	if (strcmp(msg.verb, "SIGNAL") == 0 && c->run_id && msg.n_fields == 1) {
+		signal_run(c, msg.fields[0]);
 		return;
 	}
 	if (strcmp(msg.verb, "STOP") == 0 && !c->run_id) {

@@ -10,6 +10,13 @@
  * NUL-terminated, at most VMAPP_CTL_MAX bytes together:
  *
  *   RUN ARG0 ARG1 ...   run a command in the guest (as the agent's RUN)
+ *   SIGNAL N            after RUN, on the same connection, any number of
+ *                       times: signal N (decimal, Linux's number: 1 HUP,
+ *                       2 INT, 3 QUIT, 9 KILL, 10 USR1, 12 USR2, 15 TERM)
+ *                       to the command's process group in the guest (as
+ *                       the transport's SIGNAL); no answer of its own, the
+ *                       EXIT follows as ever.  Before the RUN reached the
+ *                       guest it is dropped, and EXIT says 128 + N at once
  *   STOP                stop the VM
  *
  * and back:

@@ -7,20 +7,29 @@
  * WAYLAND_DISPLAY), a command that does not exist (127), one killed by a
  * signal (-15), and the application list (APPS: ids, and the icon and
  * categories of the fixtures it knows) against what the test put in the
- * agent's XDG_DATA_DIRS.  Exit 0 when every answer is right.
+ * agent's XDG_DATA_DIRS.  Then SIGNAL: SIGTERM to a `sleep 60` and to a
+ * shell waiting for a `sleep 60` of its own must end both within a few
+ * seconds (EXIT -15; the shell's child gone too: the signal went to the
+ * command's process group), and a SIGNAL that crosses its run's EXIT
+ * (a command that does not exist ends at once) must be ignored, the
+ * stream going on.  Exit 0 when every answer is right.
  */
 #include <errno.h>
 #include <poll.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "bridge.h"
 #include "unix.h"
 
-#define N_RUNS 4
+#define N_RUNS 6
+/* SIGNAL to EXIT, at most: a few seconds, not the command's 60. */
+#define SIGNAL_WAIT_S 5
 
 struct expect {
 	const char *what;
@@ -28,19 +37,69 @@ struct expect {
 	const char *env[2];
 	int32_t status;
 	bool done;
+	uint32_t signo; /* SIGNAL it once it runs (0: never) */
 };
 
+static struct {
+	bool signalled;
+	struct timespec at; /* when the RUN went, then when the SIGNAL did */
+} sent_at[N_RUNS];
+
+/* The pid of run 6's own child, as it wrote it to pidfile. */
+static char pidfile[4200];
+static char pidfile_env[4300];
+
 static struct expect runs[N_RUNS] = {
-	{ "exit status", { "sh", "-c", "exit 3", NULL }, { NULL }, 3, false },
+	{ "exit status", { "sh", "-c", "exit 3", NULL }, { NULL }, 3, false, 0 },
 	{ "environment", { "sh", "-c",
 			   "test \"$VMAPP_T\" = 'a b=c' && test -S \"$WAYLAND_DISPLAY\" && "
 			   "test -z \"${WAYLAND_SOCKET:-}\"", NULL },
-	  { "VMAPP_T=a b=c", NULL }, 0, false },
-	{ "command not found", { "no-such-command-here", NULL }, { NULL }, 127, false },
-	{ "killed by a signal", { "sh", "-c", "kill -TERM $$", NULL }, { NULL }, -15, false },
+	  { "VMAPP_T=a b=c", NULL }, 0, false, 0 },
+	{ "command not found", { "no-such-command-here", NULL }, { NULL }, 127, false, 0 },
+	{ "killed by a signal", { "sh", "-c", "kill -TERM $$", NULL }, { NULL }, -15, false, 0 },
+	{ "SIGNAL SIGTERM", { "sleep", "60", NULL }, { NULL }, -15, false, 15 },
+	{ "SIGNAL SIGTERM to a process group",
+	  { "sh", "-c", "sleep 60 & echo $! >\"$VMAPP_PIDFILE.new\" && "
+			"mv \"$VMAPP_PIDFILE.new\" \"$VMAPP_PIDFILE\"; wait", NULL },
+	  { pidfile_env, NULL }, -15, false, 15 },
 };
 
 static int failures;
+
+static double since(const struct timespec *t)
+{
+	struct timespec now;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return (double)(now.tv_sec - t->tv_sec) + (double)(now.tv_nsec - t->tv_nsec) / 1e9;
+}
+
+/* Run 6's child, once it wrote its pid: the pid, else 0. */
+static pid_t grandchild(void)
+{
+	FILE *f = fopen(pidfile, "r");
+	long pid = 0;
+	if (f) {
+		if (fscanf(f, "%ld", &pid) != 1)
+			pid = 0;
+		fclose(f);
+	}
+	return pid > 1 ? (pid_t)pid : 0;
+}
+
+/* Gone, or a zombie its new parent has not reaped: it runs no more. */
+static bool process_gone(pid_t pid)
+{
+	char path[64], stat[512];
+	snprintf(path, sizeof(path), "/proc/%ld/stat", (long)pid);
+	FILE *f = fopen(path, "r");
+	if (!f)
+		return true;
+	size_t n = fread(stat, 1, sizeof(stat) - 1, f);
+	fclose(f);
+	stat[n] = '\0';
+	const char *paren = strrchr(stat, ')');
+	return !paren || paren[1] != ' ' || paren[2] == 'Z' || paren[2] == 'X';
+}
 static bool apps_done;
 static const char *want_apps; /* "id1,id2": the ids APPS must hold, in order */
 
@@ -78,6 +137,15 @@ static void control(void *data, struct vmapp_bridge *bridge,
 			return;
 		}
 		runs[i].done = true;
+		if (runs[i].signo && !sent_at[i].signalled) {
+			printf("FAIL %s: it ended (status %d) before its SIGNAL\n", runs[i].what,
+			       f->exit.status);
+			failures++;
+		} else if (runs[i].signo && since(&sent_at[i].at) > SIGNAL_WAIT_S) {
+			printf("FAIL %s: its EXIT came %.1f s after the SIGNAL\n", runs[i].what,
+			       since(&sent_at[i].at));
+			failures++;
+		}
 		if (f->exit.status != runs[i].status) {
 			printf("FAIL %s: status %d, want %d\n", runs[i].what, f->exit.status,
 			       runs[i].status);
@@ -125,6 +193,9 @@ int main(int argc, char *argv[])
 		return 2;
 	}
 	want_apps = argv[2];
+	snprintf(pidfile, sizeof(pidfile), "%s.pid", argv[1]);
+	snprintf(pidfile_env, sizeof(pidfile_env), "VMAPP_PIDFILE=%s", pidfile);
+	unlink(pidfile);
 	int listen_fd = vmapp_unix_listen(argv[1]);
 	if (listen_fd < 0) {
 		fprintf(stderr, "host-peer: listen %s: %s\n", argv[1], strerror(-listen_fd));
@@ -166,12 +237,57 @@ int main(int argc, char *argv[])
 				if (vmapp_bridge_send_run(b, i + 1, runs[i].argv, argc_i, runs[i].env,
 							  envc) < 0)
 					failures++;
+				clock_gettime(CLOCK_MONOTONIC, &sent_at[i].at);
+			}
+			/* Run 3 does not exist: its EXIT is on its way, and this
+			 * SIGNAL crosses it.  The agent must ignore it. */
+			if (vmapp_bridge_send_signal(b, 3, SIGTERM) < 0) {
+				printf("FAIL can not send a SIGNAL to run 3\n");
+				failures++;
 			}
 			if (vmapp_bridge_send_list_apps(b) < 0)
 				failures++;
 			sent = true;
 		}
+		for (uint32_t i = 0; sent && i < N_RUNS; i++) {
+			/* Once the command surely runs: a moment after its RUN;
+			 * for run 6, once its child is there. */
+			if (!runs[i].signo || sent_at[i].signalled || runs[i].done ||
+			    since(&sent_at[i].at) < 0.3)
+				continue;
+			if (i == 5 && !grandchild())
+				continue;
+			int r = vmapp_bridge_send_signal(b, i + 1, runs[i].signo);
+			if (r < 0) {
+				printf("FAIL %s: can not send it: %s\n", runs[i].what,
+				       strerror(-r));
+				failures++;
+			}
+			sent_at[i].signalled = true;
+			clock_gettime(CLOCK_MONOTONIC, &sent_at[i].at);
+		}
 	}
+	pid_t child = grandchild();
+	if (!child) {
+		printf("FAIL %s: the shell's child never wrote its pid\n", runs[5].what);
+		failures++;
+	} else {
+		/* The group's other members got the signal at once; give
+		 * one that was slow to go a moment. */
+		struct timespec t;
+		clock_gettime(CLOCK_MONOTONIC, &t);
+		while (!process_gone(child) && since(&t) < SIGNAL_WAIT_S)
+			usleep(20000);
+		if (!process_gone(child)) {
+			printf("FAIL %s: the shell's child %ld still runs\n", runs[5].what,
+			       (long)child);
+			kill(child, SIGKILL);
+			failures++;
+		} else {
+			printf("ok %s: the shell's child is gone too\n", runs[5].what);
+		}
+	}
+	unlink(pidfile);
 	if (!all_done()) {
 		printf("FAIL not every RUN and LIST_APPS was answered\n");
 		failures++;

@@ -1,8 +1,11 @@
 #!/bin/bash
 # vmapp-agent's control channel: a host of our own (host-peer) asks it to
-# run commands and to list the guest's applications; the answers (exit
-# statuses, the environment the commands saw, the .desktop applications
-# found, hidden and malformed ones left out) are judged on the host's side.
+# run commands, to signal two of them (SIGTERM to a sleep and to a shell
+# waiting for its own child) and to list the guest's applications; the
+# answers (exit statuses, the environment the commands saw, the signalled
+# commands and the shell's child gone within seconds, the .desktop
+# applications found, hidden and malformed ones left out) are judged on
+# the host's side.
 # Then the host closes the stream and the agent, serving without a command,
 # exits 0.
 . "$(dirname "$0")/../integration/lib.sh"
@@ -36,4 +39,4 @@ agent_rc=$?
 [[ $peer_rc == 0 ]] || fail "the host's checks failed (rc $peer_rc): $(grep FAIL "$T/peer.out"; cat "$T/peer.err")"
 [[ $agent_rc == 0 ]] || fail "the agent exited $agent_rc after an orderly end: $(cat "$T/agent.err")"
 [[ ! -e $T/guest/wl-ctl ]] || fail "the agent left its socket behind"
-pass "RUN, EXIT and LIST_APPS answered as asked"
+pass "RUN, SIGNAL, EXIT and LIST_APPS answered as asked"

@@ -47,7 +47,7 @@ enum {
 	K_PIPE_DATA = VMAPP_TRANSPORT_PIPE_DATA, K_PIPE_END = VMAPP_TRANSPORT_PIPE_END,
 	K_PIPE_CANCEL = VMAPP_TRANSPORT_PIPE_CANCEL, K_RUN = VMAPP_TRANSPORT_RUN,
 	K_EXIT = VMAPP_TRANSPORT_EXIT, K_LIST_APPS = VMAPP_TRANSPORT_LIST_APPS,
-	K_APPS = VMAPP_TRANSPORT_APPS,
+	K_APPS = VMAPP_TRANSPORT_APPS, K_SIGNAL = VMAPP_TRANSPORT_SIGNAL,
 };
 
 #define R(id) VMAPP_TRANSPORT_RULE_##id
@@ -396,6 +396,7 @@ static void test_handshake(void)
 	CHECK_ACT(DELIVER);
 	CHECK(H.closed && !vmapp_transport_ready(&H));
 	CHECK_INT(vmapp_transport_send_list_apps(&H, &hout), -ENOTCONN);
+	CHECK_INT(vmapp_transport_send_signal(&H, &hout, 1, 15), -ENOTCONN);
 
 	/* Over this side's own max_payload, under the protocol's. */
 	pair();
@@ -428,7 +429,7 @@ static void test_kinds(void)
 {
 	/* Unknown kinds: on channel 0 the connection, on a channel that
 	 * channel. */
-	uint16_t unknown[] = { 0x00, 0x06, 0x0f, 0x11, 0x24, 0x31, 0x44, 0x54, 0x60, 0xffff };
+	uint16_t unknown[] = { 0x00, 0x06, 0x0f, 0x11, 0x24, 0x31, 0x44, 0x55, 0x60, 0xffff };
 	for (size_t i = 0; i < sizeof(unknown) / sizeof(unknown[0]); i++) {
 		pair();
 		p_reset();
@@ -457,7 +458,7 @@ static void test_kinds(void)
 		CHECK_ACT(LOSE_CONNECTION);
 	}
 	/* Control kinds on a channel cost that channel. */
-	uint16_t control[] = { K_HELLO, K_ERROR, K_RUN, K_EXIT, K_LIST_APPS, K_APPS };
+	uint16_t control[] = { K_HELLO, K_ERROR, K_RUN, K_EXIT, K_LIST_APPS, K_APPS, K_SIGNAL };
 	for (size_t i = 0; i < sizeof(control) / sizeof(control[0]); i++) {
 		pair();
 		open_ch(2);
@@ -492,6 +493,8 @@ static void test_kinds(void)
 	}
 	CHECK(strcmp(vmapp_transport_rule_name(VMAPP_TRANSPORT_RULE_COUNT), "unknown-rule") == 0);
 	CHECK(strcmp(vmapp_transport_kind_name(K_SHM_UPDATE), "SHM_UPDATE") == 0);
+	CHECK(strcmp(vmapp_transport_kind_name(K_SIGNAL), "SIGNAL") == 0);
+	CHECK(K_SIGNAL == 0x54);
 	CHECK(vmapp_transport_kind_name(0) == NULL);
 	CHECK(vmapp_transport_kind_is_data(K_WAYLAND) && vmapp_transport_kind_is_data(K_PIPE_DATA) &&
 	      vmapp_transport_kind_is_data(K_SHM_UPDATE) &&
@@ -521,6 +524,7 @@ static void test_payload_sizes(void)
 		{ K_PIPE_END, 1, 4, false }, { K_PIPE_CANCEL, 1, 4, false },
 		{ K_RUN, 0, 12, true }, { K_EXIT, 0, 8, false },
 		{ K_LIST_APPS, 0, 0, false }, { K_APPS, 0, 4, true },
+		{ K_SIGNAL, 0, 8, false },
 	};
 	struct vmapp_buf b = { 0 };
 	struct vmapp_transport_frame f;
@@ -1527,6 +1531,77 @@ static void test_control(void)
 	p32(0);
 	CHECK_TR(rx(&G, 0, K_EXIT), R(KIND_DIRECTION));
 
+	/* SIGNAL: to a run the guest has, to one it does not (ignored: its
+	 * EXIT may have crossed the SIGNAL), the signals allowed and not,
+	 * the wrong direction, a short payload. */
+	pair();
+	run_payload(7, 1, 0);
+	pstr("sleep");
+	CHECK_TR(rx(&G, 0, K_RUN), R(OK));
+	p_reset();
+	p32(7);
+	p32(15);
+	CHECK_TR(rx(&G, 0, K_SIGNAL), R(OK));
+	CHECK_ACT(DELIVER);
+	CHECK_INT(G.n_runs, 1);
+	p_reset();
+	p32(8);
+	p32(15);
+	CHECK_TR(rx(&G, 0, K_SIGNAL), R(OK));
+	CHECK_ACT(DROP);
+	CHECK(vmapp_transport_ready(&G));
+	{
+		static const uint32_t good[] = { 1, 2, 3, 9, 10, 12, 15 };
+		for (uint32_t n = 0; n <= 70; n++) {
+			bool ok = false;
+			for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++)
+				ok = ok || good[i] == n;
+			CHECK(vmapp_transport_signal_ok(n) == ok);
+		}
+		/* SIGSTOP, SIGTSTP, SIGCONT, SIGCHLD, SIGSEGV, real-time,
+		 * 0 (a probe), huge. */
+		static const uint32_t bad[] = { 0, 4, 6, 11, 17, 18, 19, 20, 34, 64, 65,
+						0x80000000u, UINT32_MAX };
+		for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+			pair();
+			run_payload(7, 1, 0);
+			pstr("sleep");
+			CHECK_TR(rx(&G, 0, K_RUN), R(OK));
+			p_reset();
+			p32(7);
+			p32(bad[i]);
+			CHECK_TR(rx(&G, 0, K_SIGNAL), R(SIGNAL_NUMBER));
+			CHECK_ACT(LOSE_CONNECTION);
+			CHECK(!vmapp_transport_ready(&G));
+			/* for a run it does not know just as much */
+			pair();
+			p_reset();
+			p32(8);
+			p32(bad[i]);
+			CHECK_TR(rx(&G, 0, K_SIGNAL), R(SIGNAL_NUMBER));
+			CHECK_ACT(LOSE_CONNECTION);
+		}
+	}
+	pair();
+	p_reset();
+	p32(7);
+	p32(15);
+	CHECK_TR(rx(&H, 0, K_SIGNAL), R(KIND_DIRECTION));
+	CHECK_ACT(LOSE_CONNECTION);
+	for (uint32_t size = 0; size < 16; size++) {
+		if (size == 8)
+			continue;
+		pair();
+		p_reset();
+		p32(7);
+		p32(15);
+		p32(0);
+		p32(0);
+		pn = size;
+		CHECK_TR(rx(&G, 0, K_SIGNAL), R(PAYLOAD_SIZE));
+		CHECK_ACT(LOSE_CONNECTION);
+	}
+
 	/* LIST_APPS and APPS. */
 	pair();
 	p_reset();
@@ -1812,6 +1887,32 @@ static void test_round_trips(void)
 	CHECK_TR(pump(&gout, &H), R(OK));
 	CHECK(last.kind == K_EXIT && last.exit.run_id == 42 && last.exit.status == -9);
 	CHECK_INT(H.n_runs, 0);
+
+	/* SIGNAL: only to a run waiting for its EXIT, only the signals the
+	 * guest takes, only from the host; the guest ignores one that
+	 * crossed the EXIT. */
+	CHECK_INT(vmapp_transport_send_signal(&H, &hout, 42, 15), -ENOENT);
+	CHECK_INT(vmapp_transport_send_run(&H, &hout, 44, argv, 1, NULL, 0), 0);
+	CHECK_TR(pump(&hout, &G), R(OK));
+	CHECK_INT(vmapp_transport_send_signal(&G, &gout, 44, 15), -EPERM);
+	CHECK_INT(vmapp_transport_send_signal(&H, &hout, 44, 19), -EINVAL);
+	CHECK_INT(vmapp_transport_send_signal(&H, &hout, 44, 0), -EINVAL);
+	CHECK_INT(hout.len, 0);
+	CHECK_INT(vmapp_transport_send_signal(&H, &hout, 44, 2), 0);
+	CHECK_TR(pump(&hout, &G), R(OK));
+	CHECK_ACT(DELIVER);
+	CHECK(last.kind == K_SIGNAL && last.channel == 0 && last.length == 8 &&
+	      last.signal.run_id == 44 && last.signal.signo == 2);
+	CHECK_INT(vmapp_transport_send_signal(&H, &hout, 44, 9), 0);
+	CHECK_INT(vmapp_transport_send_exit(&G, &gout, 44, -9), 0);
+	CHECK_TR(pump(&hout, &G), R(OK));
+	CHECK_ACT(DROP);
+	CHECK(last.kind == K_SIGNAL && last.signal.signo == 9);
+	CHECK_TR(pump(&gout, &H), R(OK));
+	CHECK(last.kind == K_EXIT && last.exit.run_id == 44 && last.exit.status == -9);
+	CHECK_INT(vmapp_transport_send_signal(&H, &hout, 44, 9), -ENOENT);
+	CHECK_INT(H.n_runs, 0);
+	CHECK_INT(G.n_runs, 0);
 
 	CHECK_INT(vmapp_transport_send_apps(&G, &gout, NULL, 0), -ENOENT);
 	CHECK_INT(vmapp_transport_send_list_apps(&H, &hout), 0);
