@@ -15,6 +15,7 @@
 #       (network=off: no device); that 42 is vmapp-proxy's status;
 #   (3) a second app in the same VM reuses it: no boot, the same QEMU, its
 #       exit status (7) back within seconds; two apps at once both run;
+#       ^C on vmapp-proxy --vm ends the command in the guest (130);
 #   (4) the guest's apps are in the host menu: foot's entry in
 #       $XDG_DATA_HOME/applications runs vmapp-proxy --vm e2e;
 #   (5) errors: a VM that does not exist (2), delete of a running VM
@@ -140,6 +141,19 @@ run app-4 30 "$PROXY" --vm "$VM" -- touch /tmp/e2e-b /home/app/e2e-kept || e2e_f
 wait_exit app-3 40
 rc=$?
 [[ $rc == 5 ]] || e2e_fail "two apps at once: the first exited $rc, not 5: $(cat "$T/app-3.err")"
+
+# ^C on vmapp-proxy --vm reaches the command in the guest: it ends (130,
+# killed by SIGINT), and no sleep is left there.
+spawn app-int "$PROXY" --vm "$VM" -- sleep 600
+sleep 3
+kill -INT "${PIDS[app-int]}"
+wait_exit app-int 30
+rc=$?
+[[ $rc == 130 ]] || e2e_fail "^C: vmapp-proxy --vm sleep 600 exited $rc, not 130: $(cat "$T/app-int.err")"
+# shellcheck disable=SC2016 # for the guest's shell
+run no-sleep 30 "$PROXY" --vm "$VM" -- sh -c 'for p in /proc/[0-9]*; do [ "$(cat "$p/comm" 2>/dev/null)" = sleep ] && exit 1; done; exit 0' ||
+	e2e_fail "a sleep still runs in the guest after ^C"
+log "^C reached the command in the guest: 130, nothing left"
 
 # --- (4) the menu ------------------------------------------------------------------
 
