@@ -1,6 +1,6 @@
 # shellcheck shell=bash
 # What the end-to-end VM tests share, on top of ../integration/lib.sh: the
-# image cache and the test image (Debian 12 with foot and the agent, built
+# image cache and the test image (Debian 12 with foot, firefox-esr and the agent, built
 # by vmspawn/image/build-image.sh and kept between runs), and the guest's
 # console log kept next to it.
 #
@@ -20,7 +20,7 @@ else
 	CACHE=$E2E_DIR/../../build/vmapp-test
 fi
 IMAGE=$CACHE/image-foot
-IMAGE_PACKAGES="foot fonts-dejavu-core"
+IMAGE_PACKAGES="foot fonts-dejavu-core firefox-esr"
 FOOT_BG=111111     # foot's default colours (foot.ini [colors])
 FOOT_FG=dcdccc
 
