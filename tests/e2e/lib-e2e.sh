@@ -107,3 +107,32 @@ drawn() {
 	FOOT_FG_FRACTION=$(near_fraction "$T/shots/foot.ppm" "$FOOT_FG" 48)
 	gt "$FOOT_BG_FRACTION" 0.5 && gt "$FOOT_FG_FRACTION" 0.001
 }
+
+# The guest's side of the typing check, as the user app in foot: a line of
+# text, then a line typed from the host; exit 42 when it is "go" and lo is
+# the only network interface (3: other text, 4: another interface).
+# shellcheck disable=SC2016,SC2034 # for the guest's shell; used by the tests
+GO_SCRIPT='printf "\033[?25l"; echo hello-from-the-vm; echo "interfaces: $(ls /sys/class/net | tr "\n" " ")"; read line; [ "$line" = go ] || exit 3; [ "$(ls /sys/class/net)" = lo ] || exit 4; exit 42'
+
+# type_go NAME: types "go" into foot's focused window (APP_ID), whose shell
+# runs GO_SCRIPT, and checks that the vmapp-proxy spawned as NAME exits
+# with the guest's 42 and the window goes.
+type_go() {
+	local name=$1 rc
+	# shellcheck disable=SC2016 # jq's variable
+	wait_window '.app_id == $a and .focused' --arg a "$APP_ID" >/dev/null ||
+		e2e_fail "foot's window never got the focus"
+	# wtype's exit status says nothing about delivery: the guest's answers.
+	run wtype 20 wtype -s 100 -d 50 go -k Return ||
+		log "wtype exited with $? (looking at the guest's answer anyway)"
+	wait_exit "$name" 120
+	rc=$?
+	case $rc in
+	42) log "$name exited 42: the guest read 'go' and has no network interface but lo" ;;
+	3) e2e_fail "the shell in the guest did not read 'go' (exit 3): the typed keys did not arrive" ;;
+	4) e2e_fail "the guest has a network interface besides lo (exit 4)" ;;
+	124) e2e_fail "$name was still running 120 s after the typing" ;;
+	*) e2e_fail "$name exited $rc, not the command's 42: $(tail -n 5 "$T/$name.err")" ;;
+	esac
+	wait_until "$WAIT" no_windows || e2e_fail "the window did not go after the command ended"
+}
