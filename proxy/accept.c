@@ -174,6 +174,24 @@ static void dispatch_listen(void *data)
 		fprintf(stderr, "%s: can not serve the agent: out of memory\n", a->name);
 }
 
+struct vmapp_relay *vmapp_vm_relay_create(const char *upstream, const struct vmapp_policy *policy,
+					  const char *label, bool verbose)
+{
+	struct vmapp_relay_options relay_options = {
+		.upstream_path = upstream,
+		.conn = {
+			.protocols = &vmapp_protocols,
+			.policy = policy,
+			.label = label,
+			/* Every fd a channel passes was made here: sealed
+			 * memfds and pipes, checked like a local client's. */
+			.pass_fds = true,
+		},
+		.verbose = verbose,
+	};
+	return vmapp_relay_create(&relay_options);
+}
+
 int vmapp_accept_run(const struct vmapp_accept_options *options)
 {
 	char upstream[PATH_MAX], where[160];
@@ -196,19 +214,8 @@ int vmapp_accept_run(const struct vmapp_accept_options *options)
 	if (vmapp_compositor_find(upstream, sizeof(upstream)) < 0)
 		return VMAPP_EXIT_FAILURE;
 
-	struct vmapp_relay_options relay_options = {
-		.upstream_path = upstream,
-		.conn = {
-			.protocols = &vmapp_protocols,
-			.policy = options->policy,
-			.label = options->label,
-			/* Every fd a channel passes was made here: sealed
-			 * memfds and pipes, checked like a local client's. */
-			.pass_fds = true,
-		},
-		.verbose = options->verbose,
-	};
-	a.relay = vmapp_relay_create(&relay_options);
+	a.relay = vmapp_vm_relay_create(upstream, options->policy, options->label,
+					 options->verbose);
 	if (!a.relay)
 		return VMAPP_EXIT_FAILURE;
 

@@ -12,6 +12,7 @@
 
 #include "address.h"
 #include "policy.h"
+#include "relay.h"
 
 struct vmapp_accept_options {
 	struct vmapp_address address;
@@ -25,6 +26,13 @@ struct vmapp_accept_options {
 	char *const *command;
 	bool verbose;
 };
+
+/* The relay a VM's channels become clients of (vmapp_relay_add_pair):
+ * to the compositor at upstream, with policy and label, fds passed (the
+ * bridge made every one).  Also the VM's own proxy's (vm-serve.c).  NULL
+ * when it can not be made. */
+struct vmapp_relay *vmapp_vm_relay_create(const char *upstream, const struct vmapp_policy *policy,
+					  const char *label, bool verbose);
 
 /* Serves until SIGTERM or SIGINT (0), or with `once` until the stream ends
  * (0, or 1 when it ended in an error); with a command, until the command

@@ -28,6 +28,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "accept.h"
 #include "boot.h"
 #include "bridge.h"
 #include "export.h"
@@ -86,6 +87,9 @@ struct serve {
 	bool terminated; /* QEMU got SIGTERM: SIGKILL when it is still there at the timer */
 	time_t boot_started;
 	char applications[VMAPP_VM_PATH_MAX];
+	/* This program, the Exec of the menu entries: /proc/self/exe once,
+	 * "vmapp-proxy" (found in PATH) when it can not be read. */
+	char self[PATH_MAX];
 };
 
 static void say(struct serve *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -386,11 +390,8 @@ static void export_apps(struct serve *s, const struct vmapp_transport_frame *fra
 	}
 	char error[512];
 	unsigned written = 0;
-	char self[PATH_MAX];
-	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
-	self[n > 0 ? n : 0] = '\0';
-	int r = vmapp_export_apps(s->applications, s->def->name, n > 0 ? self : "vmapp-proxy",
-				  apps, frame->apps.count, error, sizeof(error), &written);
+	int r = vmapp_export_apps(s->applications, s->def->name, s->self, apps, frame->apps.count,
+				  error, sizeof(error), &written);
 	if (r < 0) {
 		say(s, "the application menu: %s", error);
 	} else {
@@ -697,9 +698,11 @@ int vmapp_vm_serve(const struct vmapp_vm_options *options)
 
 	s.boot_started = time(NULL);
 	say(&s, "starting VM %s", options->name);
-	char self[PATH_MAX];
-	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
-	self[n > 0 ? n : 0] = '\0';
+	ssize_t n = readlink("/proc/self/exe", s.self, sizeof(s.self) - 1);
+	if (n > 0)
+		s.self[n] = '\0';
+	else
+		snprintf(s.self, sizeof(s.self), "vmapp-proxy");
 	struct vmapp_boot_config boot = {
 		.def = s.def,
 		.paths = &s.paths,
@@ -716,17 +719,7 @@ int vmapp_vm_serve(const struct vmapp_vm_options *options)
 		return VMAPP_EXIT_FAILURE;
 	}
 
-	struct vmapp_relay_options relay_options = {
-		.upstream_path = upstream,
-		.conn = {
-			.protocols = &vmapp_protocols,
-			.policy = s.policy,
-			.label = s.def->name,
-			.pass_fds = true,
-		},
-		.verbose = options->verbose,
-	};
-	s.relay = vmapp_relay_create(&relay_options);
+	s.relay = vmapp_vm_relay_create(upstream, s.policy, s.def->name, options->verbose);
 	s.timer_fd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
 	s.deadline_fd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
 	if (!s.relay || s.timer_fd < 0 || s.deadline_fd < 0 ||

@@ -50,30 +50,6 @@ int vmapp_export_dir(const struct vmapp_env *env, char *buf, size_t size)
 	return 0;
 }
 
-/* mkdir -p, with mode for the folders it makes. */
-static int make_dirs(const char *path, mode_t mode)
-{
-	char buf[PATH_MAX];
-	size_t len = strlen(path);
-
-	if (len == 0)
-		return -EINVAL;
-	if (len >= sizeof(buf))
-		return -ENAMETOOLONG;
-	memcpy(buf, path, len + 1);
-	for (char *p = buf + 1; *p; p++) {
-		if (*p != '/')
-			continue;
-		*p = '\0';
-		if (mkdir(buf, mode) < 0 && errno != EEXIST)
-			return -errno;
-		*p = '/';
-	}
-	if (mkdir(buf, mode) < 0 && errno != EEXIST)
-		return -errno;
-	return 0;
-}
-
 /* "vmapp-VM_" (the VM's entries) or, hidden, ".vmapp-VM_" (its
  * temporary files): the '_' ends the VM name, which can not hold one. */
 static void vm_prefix(const char *vm_name, bool temporary, char *buf, size_t size)
@@ -313,7 +289,7 @@ int vmapp_export_apps(const char *applications_dir, const char *vm_name,
 		return -EINVAL;
 	}
 
-	r = make_dirs(applications_dir, DIR_MODE);
+	r = vmapp_make_dirs(applications_dir, DIR_MODE);
 	if (r < 0) {
 		vmapp_set_error(ret_error, error_size, "%s: %s", applications_dir, strerror(-r));
 		return r;

@@ -36,9 +36,7 @@
  * that are removed while it reads). */
 #define MAX_REMOVE_PASSES 4
 
-static void say(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-
-static void say(const char *fmt, ...)
+void vmapp_vm_say(const char *fmt, ...)
 {
 	va_list ap;
 
@@ -51,7 +49,7 @@ static void say(const char *fmt, ...)
 
 static int out_of_memory(void)
 {
-	say("out of memory");
+	vmapp_vm_say("out of memory");
 	return VMAPP_VM_EXIT_UNEXPECTED;
 }
 
@@ -70,7 +68,7 @@ static bool quotable(const char *s)
 static int finish_stdout(void)
 {
 	if (fflush(stdout) != 0 || ferror(stdout)) {
-		say("can not write the output: %s", strerror(errno));
+		vmapp_vm_say("can not write the output: %s", strerror(errno));
 		return VMAPP_VM_EXIT_FAILED;
 	}
 	return VMAPP_VM_EXIT_OK;
@@ -82,14 +80,14 @@ static int check_name(const char *name)
 
 	if (vmapp_vm_name_check(name, why, sizeof(why)) == 0)
 		return VMAPP_VM_EXIT_OK;
-	say("%s", why);
-	say("a VM name is 1 to 32 of a-z, 0-9 and '-', not starting with '-' "
+	vmapp_vm_say("%s", why);
+	vmapp_vm_say("a VM name is 1 to 32 of a-z, 0-9 and '-', not starting with '-' "
 	    "(it labels the VM's windows and names its files)");
 	return VMAPP_VM_EXIT_USAGE;
 }
 
 /* The name checked (exit 2), then its paths (exit 1: the environment). */
-static int vm_paths(const struct vmapp_env *env, const char *name, struct vmapp_vm_paths *paths)
+int vmapp_vm_cli_paths(const struct vmapp_env *env, const char *name, struct vmapp_vm_paths *paths)
 {
 	char why[ERROR_MAX];
 	int r = check_name(name);
@@ -97,15 +95,15 @@ static int vm_paths(const struct vmapp_env *env, const char *name, struct vmapp_
 	if (r != VMAPP_VM_EXIT_OK)
 		return r;
 	if (vmapp_vm_paths_init(paths, env, name, why, sizeof(why)) < 0) {
-		say("%s", why);
+		vmapp_vm_say("%s", why);
 		return VMAPP_VM_EXIT_FAILED;
 	}
 	return VMAPP_VM_EXIT_OK;
 }
 
-static int no_such_vm(const char *name, const struct vmapp_vm_paths *paths)
+int vmapp_vm_no_such_vm(const char *name, const struct vmapp_vm_paths *paths)
 {
-	say("no VM '%s' (%s does not exist)", name, paths->config_file);
+	vmapp_vm_say("no VM '%s' (%s does not exist)", name, paths->config_file);
 	return VMAPP_VM_EXIT_FAILED;
 }
 
@@ -129,7 +127,7 @@ static int apply_settings(struct vmapp_vmdef *def, int argc, char *argv[],
 
 	keys = keys_checked(&n_keys);
 	if (!keys) {
-		say("more keys than this build can hold");
+		vmapp_vm_say("more keys than this build can hold");
 		return VMAPP_VM_EXIT_UNEXPECTED;
 	}
 	for (int i = 0; i < argc; i++) {
@@ -139,9 +137,9 @@ static int apply_settings(struct vmapp_vmdef *def, int argc, char *argv[],
 
 		if (!eq) {
 			if (quotable(argv[i]))
-				say("expected KEY=VALUE, not '%s'", argv[i]);
+				vmapp_vm_say("expected KEY=VALUE, not '%s'", argv[i]);
 			else
-				say("expected KEY=VALUE");
+				vmapp_vm_say("expected KEY=VALUE");
 			return VMAPP_VM_EXIT_USAGE;
 		}
 		key = strndup(argv[i], (size_t)(eq - argv[i]));
@@ -151,7 +149,7 @@ static int apply_settings(struct vmapp_vmdef *def, int argc, char *argv[],
 			if (strcmp(key, keys[k]) == 0)
 				id = (int)k;
 		if (id >= 0 && given[id]) {
-			say("'%s' is given twice", key);
+			vmapp_vm_say("'%s' is given twice", key);
 			free(key);
 			return VMAPP_VM_EXIT_USAGE;
 		}
@@ -160,11 +158,11 @@ static int apply_settings(struct vmapp_vmdef *def, int argc, char *argv[],
 		if (r == -ENOMEM)
 			return out_of_memory();
 		if (r < 0) {
-			say("%s", why);
+			vmapp_vm_say("%s", why);
 			return VMAPP_VM_EXIT_USAGE;
 		}
 		if (id < 0) { /* vmapp_vmdef_set() knows a key we do not */
-			say("vmapp_vmdef_set() took a key not in vmapp_vmdef_keys()");
+			vmapp_vm_say("vmapp_vmdef_set() took a key not in vmapp_vmdef_keys()");
 			return VMAPP_VM_EXIT_UNEXPECTED;
 		}
 		given[id] = true;
@@ -181,10 +179,10 @@ int vmapp_vm_cmd_create(const struct vmapp_env *env, int argc, char *argv[])
 	int status, r;
 
 	if (argc < 1) {
-		say("create needs a VM name: create NAME [KEY=VALUE...]");
+		vmapp_vm_say("create needs a VM name: create NAME [KEY=VALUE...]");
 		return VMAPP_VM_EXIT_USAGE;
 	}
-	status = vm_paths(env, argv[0], &paths);
+	status = vmapp_vm_cli_paths(env, argv[0], &paths);
 	if (status != VMAPP_VM_EXIT_OK)
 		return status;
 	def = vmapp_vmdef_create(argv[0]);
@@ -194,7 +192,7 @@ int vmapp_vm_cmd_create(const struct vmapp_env *env, int argc, char *argv[])
 	if (status != VMAPP_VM_EXIT_OK)
 		goto out;
 	if (vmapp_vmdef_check(def, why, sizeof(why)) < 0) {
-		say("%s", why);
+		vmapp_vm_say("%s", why);
 		status = VMAPP_VM_EXIT_USAGE;
 		goto out;
 	}
@@ -202,7 +200,7 @@ int vmapp_vm_cmd_create(const struct vmapp_env *env, int argc, char *argv[])
 	if (r == -ENOMEM) {
 		status = out_of_memory();
 	} else if (r < 0) {
-		say("%s", why);
+		vmapp_vm_say("%s", why);
 		status = VMAPP_VM_EXIT_FAILED;
 	}
 out:
@@ -237,7 +235,7 @@ static int list_one(const struct vmapp_env *env, const char *config_dir, const c
 
 		if (vmapp_vmdef_get(def, shown[i], value, sizeof(value)) < 0) {
 			vmapp_vmdef_destroy(def);
-			say("no text for %s of VM '%s'", shown[i], name);
+			vmapp_vm_say("no text for %s of VM '%s'", shown[i], name);
 			return VMAPP_VM_EXIT_UNEXPECTED;
 		}
 		printf(" %s=%s", shown[i], value);
@@ -255,18 +253,18 @@ int vmapp_vm_cmd_list(const struct vmapp_env *env, int argc, char *argv[])
 	int width = 0, status = VMAPP_VM_EXIT_OK, r;
 
 	if (argc > 0) {
-		say("list takes no arguments");
+		vmapp_vm_say("list takes no arguments");
 		return VMAPP_VM_EXIT_USAGE;
 	}
 	if (vmapp_vm_config_dir(env, dir, sizeof(dir), why, sizeof(why)) < 0) {
-		say("%s", why);
+		vmapp_vm_say("%s", why);
 		return VMAPP_VM_EXIT_FAILED;
 	}
 	r = vmapp_vm_list(dir, &names, &n);
 	if (r == -ENOMEM)
 		return out_of_memory();
 	if (r < 0) {
-		say("%s: %s", dir, strerror(-r));
+		vmapp_vm_say("%s: %s", dir, strerror(-r));
 		return VMAPP_VM_EXIT_FAILED;
 	}
 	for (size_t i = 0; i < n; i++) {
@@ -291,11 +289,11 @@ static int load(const char *name, const struct vmapp_vm_paths *paths,
 
 	r = vmapp_vmdef_load(paths->config_file, name, why, sizeof(why), ret_def);
 	if (r == -ENOENT)
-		return no_such_vm(name, paths);
+		return vmapp_vm_no_such_vm(name, paths);
 	if (r == -ENOMEM)
 		return out_of_memory();
 	if (r < 0) {
-		say("%s", why);
+		vmapp_vm_say("%s", why);
 		return VMAPP_VM_EXIT_FAILED;
 	}
 	return VMAPP_VM_EXIT_OK;
@@ -309,10 +307,10 @@ int vmapp_vm_cmd_show(const struct vmapp_env *env, int argc, char *argv[])
 	int status;
 
 	if (argc != 1) {
-		say("show takes one VM name: show NAME");
+		vmapp_vm_say("show takes one VM name: show NAME");
 		return VMAPP_VM_EXIT_USAGE;
 	}
-	status = vm_paths(env, argv[0], &paths);
+	status = vmapp_vm_cli_paths(env, argv[0], &paths);
 	if (status != VMAPP_VM_EXIT_OK)
 		return status;
 	status = load(argv[0], &paths, &def);
@@ -452,11 +450,11 @@ static int set_locked(const char *name, const struct vmapp_vm_paths *paths,
 	keys = keys_checked(&n_keys);
 	r = vmapp_vmdef_read(paths->config_file, &text, &len, why, sizeof(why));
 	if (r == -ENOENT)
-		return no_such_vm(name, paths);
+		return vmapp_vm_no_such_vm(name, paths);
 	if (r == -ENOMEM)
 		return out_of_memory();
 	if (r < 0) {
-		say("%s", why);
+		vmapp_vm_say("%s", why);
 		return VMAPP_VM_EXIT_FAILED;
 	}
 
@@ -467,7 +465,7 @@ static int set_locked(const char *name, const struct vmapp_vm_paths *paths,
 		if (!given[k])
 			continue;
 		if (vmapp_vmdef_get(wanted, keys[k], value, sizeof(value)) < 0) {
-			say("no text for %s", keys[k]);
+			vmapp_vm_say("no text for %s", keys[k]);
 			goto out;
 		}
 		values[k] = strdup(value);
@@ -487,12 +485,12 @@ static int set_locked(const char *name, const struct vmapp_vm_paths *paths,
 		for (size_t k = 0; k < n_keys; k++) {
 			if (values[k] && vmapp_vmdef_set(before, keys[k], values[k], why,
 							 sizeof(why)) < 0) {
-				say("%s does not take its own text: %s", keys[k], why);
+				vmapp_vm_say("%s does not take its own text: %s", keys[k], why);
 				goto out;
 			}
 		}
 		if (vmapp_vmdef_check(before, why, sizeof(why)) < 0) {
-			say("%s", why);
+			vmapp_vm_say("%s", why);
 			status = VMAPP_VM_EXIT_USAGE;
 			goto out;
 		}
@@ -511,18 +509,18 @@ static int set_locked(const char *name, const struct vmapp_vm_paths *paths,
 	}
 	if (r < 0 && !before) {
 		/* Broken before, and these settings do not mend it. */
-		say("%s", why);
-		say("%s is unchanged: set mends only the keys it is given", paths->config_file);
+		vmapp_vm_say("%s", why);
+		vmapp_vm_say("%s is unchanged: set mends only the keys it is given", paths->config_file);
 		status = VMAPP_VM_EXIT_FAILED;
 		goto out;
 	}
 	if (r < 0 || (before && !vmapp_vmdef_equal(before, after))) {
-		say("the changed file would not say what was set (%s); %s is unchanged",
+		vmapp_vm_say("the changed file would not say what was set (%s); %s is unchanged",
 		    r < 0 ? why : "it reads back differently", paths->config_file);
 		goto out;
 	}
 	if (vmapp_vmdef_write_text(paths->config_file, edited, why, sizeof(why)) < 0) {
-		say("%s", why);
+		vmapp_vm_say("%s", why);
 		status = VMAPP_VM_EXIT_FAILED;
 		goto out;
 	}
@@ -545,10 +543,10 @@ int vmapp_vm_cmd_set(const struct vmapp_env *env, int argc, char *argv[])
 	int status, lock = -1, r;
 
 	if (argc < 2) {
-		say("set needs a VM name and at least one setting: set NAME KEY=VALUE...");
+		vmapp_vm_say("set needs a VM name and at least one setting: set NAME KEY=VALUE...");
 		return VMAPP_VM_EXIT_USAGE;
 	}
-	status = vm_paths(env, argv[0], &paths);
+	status = vmapp_vm_cli_paths(env, argv[0], &paths);
 	if (status != VMAPP_VM_EXIT_OK)
 		return status;
 	/* The values on their own first: a bad one stops here, before any
@@ -561,11 +559,11 @@ int vmapp_vm_cmd_set(const struct vmapp_env *env, int argc, char *argv[])
 		goto out;
 	r = lock_config_dir(paths.config_dir, &lock);
 	if (r == -ENOENT) {
-		status = no_such_vm(argv[0], &paths);
+		status = vmapp_vm_no_such_vm(argv[0], &paths);
 		goto out;
 	}
 	if (r < 0) {
-		say("%s: %s", paths.config_dir, strerror(-r));
+		vmapp_vm_say("%s: %s", paths.config_dir, strerror(-r));
 		status = VMAPP_VM_EXIT_FAILED;
 		goto out;
 	}
@@ -659,45 +657,45 @@ int vmapp_vm_cmd_delete(const struct vmapp_env *env, int argc, char *argv[])
 	int status, lock = -1, r;
 
 	if (argc != 1) {
-		say("delete takes one VM name: delete NAME");
+		vmapp_vm_say("delete takes one VM name: delete NAME");
 		return VMAPP_VM_EXIT_USAGE;
 	}
-	status = vm_paths(env, argv[0], &paths);
+	status = vmapp_vm_cli_paths(env, argv[0], &paths);
 	if (status != VMAPP_VM_EXIT_OK)
 		return status;
 	r = lock_config_dir(paths.config_dir, &lock);
 	if (r == -ENOENT)
-		return no_such_vm(argv[0], &paths);
+		return vmapp_vm_no_such_vm(argv[0], &paths);
 	if (r < 0) {
-		say("%s: %s", paths.config_dir, strerror(-r));
+		vmapp_vm_say("%s: %s", paths.config_dir, strerror(-r));
 		return VMAPP_VM_EXIT_FAILED;
 	}
 	status = VMAPP_VM_EXIT_FAILED;
 	if (lstat(paths.config_file, &st) < 0) {
 		if (errno == ENOENT)
-			status = no_such_vm(argv[0], &paths);
+			status = vmapp_vm_no_such_vm(argv[0], &paths);
 		else
-			say("%s: %s", paths.config_file, strerror(errno));
+			vmapp_vm_say("%s: %s", paths.config_file, strerror(errno));
 		goto out;
 	}
 	if (S_ISDIR(st.st_mode)) {
-		say("%s is a folder, not a VM definition", paths.config_file);
+		vmapp_vm_say("%s is a folder, not a VM definition", paths.config_file);
 		goto out;
 	}
 	if (vmapp_vm_running(&paths)) {
-		say("VM '%s' is running; stop it first: vmapp-vm stop %s", argv[0], argv[0]);
+		vmapp_vm_say("VM '%s' is running; stop it first: vmapp-vm stop %s", argv[0], argv[0]);
 		goto out;
 	}
 	/* The state first: when it can not all go, the definition stays and
 	 * delete can be run again. */
 	r = remove_tree(paths.state_dir);
 	if (r == -EXDEV) {
-		say("%s has another file system mounted in it; nothing more is removed, "
+		vmapp_vm_say("%s has another file system mounted in it; nothing more is removed, "
 		    "and the definition is kept", paths.state_dir);
 		goto out;
 	}
 	if (r < 0) {
-		say("can not remove %s: %s; the definition is kept", paths.state_dir,
+		vmapp_vm_say("can not remove %s: %s; the definition is kept", paths.state_dir,
 		    strerror(-r));
 		goto out;
 	}
@@ -705,13 +703,13 @@ int vmapp_vm_cmd_delete(const struct vmapp_env *env, int argc, char *argv[])
 	if (vmapp_export_dir(env, apps, sizeof(apps)) == 0) {
 		r = vmapp_export_remove_vm(apps, argv[0]);
 		if (r < 0) {
-			say("can not remove the menu entries of '%s' from %s: %s; the definition "
+			vmapp_vm_say("can not remove the menu entries of '%s' from %s: %s; the definition "
 			    "is kept", argv[0], apps, strerror(-r));
 			goto out;
 		}
 	}
 	if (unlink(paths.config_file) < 0) {
-		say("%s: %s", paths.config_file, strerror(errno));
+		vmapp_vm_say("%s: %s", paths.config_file, strerror(errno));
 		goto out;
 	}
 	status = VMAPP_VM_EXIT_OK;

@@ -24,6 +24,14 @@ int vmapp_vm_cmd_delete(const struct vmapp_env *env, int argc, char *argv[]);
 int vmapp_vm_cmd_start(const struct vmapp_env *env, int argc, char *argv[]);
 int vmapp_vm_cmd_stop(const struct vmapp_env *env, int argc, char *argv[]);
 
+/* What the commands share: a line "vmapp-vm: ..." on stderr; a VM
+ * name checked (exit 2) and then its paths (exit 1: the environment);
+ * "no VM 'NAME' (FILE does not exist)" and exit 1. */
+void vmapp_vm_say(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+int vmapp_vm_cli_paths(const struct vmapp_env *env, const char *name,
+		       struct vmapp_vm_paths *paths);
+int vmapp_vm_no_such_vm(const char *name, const struct vmapp_vm_paths *paths);
+
 /* 1 when the VM's proxy answers on its control socket. */
 int vmapp_vm_running(const struct vmapp_vm_paths *paths);
 

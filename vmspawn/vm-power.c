@@ -22,30 +22,23 @@
 /* QEMU gets 10 s to end after SIGTERM, then SIGKILL. */
 #define STOP_WAIT_S 30
 
+/* The one VM NAME of start and stop, defined, with a runtime folder. */
 static int paths_of(const struct vmapp_env *env, int argc, char *argv[], const char *cmd,
 		    struct vmapp_vm_paths *paths)
 {
-	char error[512];
 	struct stat st;
 
 	if (argc != 1) {
-		fprintf(stderr, "vmapp-vm: %s takes one VM name: %s NAME\n", cmd, cmd);
+		vmapp_vm_say("%s takes one VM name: %s NAME", cmd, cmd);
 		return VMAPP_VM_EXIT_USAGE;
 	}
-	if (vmapp_vm_name_check(argv[0], error, sizeof(error)) < 0) {
-		fprintf(stderr, "vmapp-vm: %s\n", error);
-		return VMAPP_VM_EXIT_USAGE;
-	}
-	if (vmapp_vm_paths_init(paths, env, argv[0], error, sizeof(error)) < 0) {
-		fprintf(stderr, "vmapp-vm: %s\n", error);
-		return VMAPP_VM_EXIT_FAILED;
-	}
-	if (stat(paths->config_file, &st) < 0) {
-		fprintf(stderr, "vmapp-vm: there is no VM '%s' (%s)\n", argv[0], paths->config_file);
-		return VMAPP_VM_EXIT_FAILED;
-	}
+	int status = vmapp_vm_cli_paths(env, argv[0], paths);
+	if (status != VMAPP_VM_EXIT_OK)
+		return status;
+	if (stat(paths->config_file, &st) < 0)
+		return vmapp_vm_no_such_vm(argv[0], paths);
 	if (!paths->has_runtime) {
-		fprintf(stderr, "vmapp-vm: %s\n", vmapp_vm_paths_runtime_error(paths, env));
+		vmapp_vm_say("%s", vmapp_vm_paths_runtime_error(paths, env));
 		return VMAPP_VM_EXIT_FAILED;
 	}
 	return VMAPP_VM_EXIT_OK;
@@ -84,7 +77,7 @@ int vmapp_vm_cmd_start(const struct vmapp_env *env, int argc, char *argv[])
 	}
 	char *const args[] = { (char *)proxy, (char *)"--vm", argv[0], NULL };
 	execv(proxy, args);
-	fprintf(stderr, "vmapp-vm: can not run %s: %s\n", proxy, strerror(errno));
+	vmapp_vm_say("can not run %s: %s", proxy, strerror(errno));
 	return VMAPP_VM_EXIT_FAILED;
 }
 
@@ -96,16 +89,16 @@ int vmapp_vm_cmd_stop(const struct vmapp_env *env, int argc, char *argv[])
 		return status;
 	int fd = vmapp_ctl_connect(paths.control_socket);
 	if (fd == -ENOENT || fd == -ECONNREFUSED) {
-		fprintf(stderr, "vmapp-vm: VM '%s' is not running\n", argv[0]);
+		vmapp_vm_say("VM '%s' is not running", argv[0]);
 		return VMAPP_VM_EXIT_OK;
 	}
 	if (fd < 0) {
-		fprintf(stderr, "vmapp-vm: %s: %s\n", paths.control_socket, strerror(-fd));
+		vmapp_vm_say("%s: %s", paths.control_socket, strerror(-fd));
 		return VMAPP_VM_EXIT_FAILED;
 	}
 	int r = vmapp_ctl_send(fd, "STOP", NULL, 0);
 	if (r < 0) {
-		fprintf(stderr, "vmapp-vm: can not ask VM '%s' to stop: %s\n", argv[0],
+		vmapp_vm_say("can not ask VM '%s' to stop: %s", argv[0],
 			strerror(-r));
 		close(fd);
 		return VMAPP_VM_EXIT_FAILED;
@@ -118,7 +111,7 @@ int vmapp_vm_cmd_stop(const struct vmapp_env *env, int argc, char *argv[])
 		struct pollfd p = { .fd = fd, .events = POLLIN };
 		int left = (int)(deadline - time(NULL));
 		if (left <= 0 || poll(&p, 1, left * 1000) == 0) {
-			fprintf(stderr, "vmapp-vm: VM '%s' did not stop in %d s (log: %s)\n",
+			vmapp_vm_say("VM '%s' did not stop in %d s (log: %s)",
 				argv[0], STOP_WAIT_S, paths.vm_log);
 			close(fd);
 			return VMAPP_VM_EXIT_FAILED;
@@ -128,7 +121,7 @@ int vmapp_vm_cmd_stop(const struct vmapp_env *env, int argc, char *argv[])
 		if (r <= 0 && r != -EINTR)
 			break;
 		if (strcmp(msg.verb, "ERROR") == 0 && msg.n_fields == 1) {
-			fprintf(stderr, "vmapp-vm: %s\n", msg.fields[0]);
+			vmapp_vm_say("%s", msg.fields[0]);
 			close(fd);
 			return VMAPP_VM_EXIT_FAILED;
 		}

@@ -1238,6 +1238,8 @@ int vmapp_make_dirs(const char *path, mode_t mode)
 {
 	char buf[VMAPP_VM_PATH_MAX];
 
+	if (path[0] == '\0')
+		return -EINVAL;
 	if (join(buf, sizeof(buf), "%s", path) < 0)
 		return -ENAMETOOLONG;
 	for (char *p = buf + 1; *p; p++) {

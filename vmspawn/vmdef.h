@@ -234,7 +234,8 @@ int vmapp_vm_image_dir(const struct vmapp_vmdef *def, const struct vmapp_vm_path
  * written through a temporary file and a rename needs before the rename. */
 int vmapp_write_synced(int fd, const char *text, size_t len);
 
-/* mkdir -p path, mode for the folders it makes: 0 or -errno. */
+/* mkdir -p path, mode for the folders it makes: 0, -EINVAL for an empty
+ * path, -ENAMETOOLONG, or -errno. */
 int vmapp_make_dirs(const char *path, unsigned int mode);
 
 /*

@@ -103,8 +103,8 @@ check "unknown option" 2 "Usage" -- "$VM" --frobnicate list
 check "unknown command" 2 "unknown command 'frob'" -- "$VM" frob
 # start and stop of VMs that do not exist or with bad names (running VMs:
 # tests/e2e/test-vm-proxy.sh).
-check "start of no VM" 1 "there is no VM 'work'" -- "$VM" start work
-check "stop of no VM" 1 "there is no VM 'work'" -- "$VM" stop work
+check "start of no VM" 1 "no VM 'work' \(.*/work\.vm does not exist\)" -- "$VM" start work
+check "stop of no VM" 1 "no VM 'work' \(.*/work\.vm does not exist\)" -- "$VM" stop work
 check "start without a name" 2 "start takes one VM name" -- "$VM" start
 check "stop with two names" 2 "stop takes one VM name" -- "$VM" stop a b
 check "start with a bad name" 2 "VM name" -- "$VM" start ../x
