@@ -19,7 +19,9 @@ uint8_t *vmapp_buf_reserve(struct vmapp_buf *buf, size_t n)
 		buf->len -= buf->start;
 		buf->start = 0;
 	}
-	if (buf->cap - buf->len < n) {
+	/* An empty buffer has no memory yet: even 0 bytes get some, so that
+	 * the pointer returned is never NULL + 0 (a 0-byte PIPE_DATA). */
+	if (!buf->data || buf->cap - buf->len < n) {
 		size_t cap = buf->cap ? buf->cap : 4096;
 		while (cap - buf->len < n) {
 			if (cap > SIZE_MAX / 2)
