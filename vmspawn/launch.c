@@ -163,7 +163,7 @@ static _Noreturn void child_fail(int pipe_fd, int err)
 /* In the child; signals are blocked (the parent blocked them around the
  * fork).  Never returns. */
 static _Noreturn void child(const char *path, const char *const *argv, int null_fd,
-			    int out_fd, int pipe_fd, pid_t parent)
+			    int out_fd, int keep_fd, int pipe_fd, pid_t parent)
 {
 	sigset_t none;
 
@@ -180,6 +180,8 @@ static _Noreturn void child(const char *path, const char *const *argv, int null_
 	if (dup2(null_fd, 0) < 0 || dup2(out_fd, 1) < 0 || dup2(out_fd, 2) < 0)
 		child_fail(pipe_fd, errno);
 	cloexec_from_3();
+	if (keep_fd > 2 && fcntl(keep_fd, F_SETFD, 0) < 0)
+		child_fail(pipe_fd, errno);
 	/* Dispositions: a handler is reset by exec anyway, an ignored signal
 	 * is not (a caller that ignores SIGTERM or SIGPIPE would hand that on
 	 * to QEMU).  sigaction refuses SIGKILL, SIGSTOP and the signals
@@ -246,6 +248,8 @@ int vmapp_launch_qemu(const char *const *argv, const struct vmapp_launch_options
 		return -EINVAL;
 	if (!o)
 		o = &defaults;
+	if (o->keep_fd != 0 && (o->keep_fd < 3 || fcntl(o->keep_fd, F_GETFD) < 0))
+		return -EBADF;
 	r = resolve(argv[0], path, sizeof(path));
 	if (r < 0)
 		return r;
@@ -280,7 +284,8 @@ int vmapp_launch_qemu(const char *const *argv, const struct vmapp_launch_options
 	pthread_sigmask(SIG_SETMASK, &all, &old);
 	pid = fork();
 	if (pid == 0)
-		child(path, argv, null_fd, log_fd >= 0 ? log_fd : null_fd, p[1], parent);
+		child(path, argv, null_fd, log_fd >= 0 ? log_fd : null_fd, o->keep_fd, p[1],
+		      parent);
 	err = errno;
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	if (pid < 0) {

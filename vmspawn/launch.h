@@ -6,7 +6,8 @@
  *
  * The child gets: stdin /dev/null; stdout and stderr the log (opened
  * O_APPEND, created 0600); no other fd (every fd from 3 up is closed at
- * exec, whether or not the caller set CLOEXEC on it); an empty signal
+ * exec, whether or not the caller set CLOEXEC on it) but keep_fd, at its
+ * own number, when one is asked for; an empty signal
  * mask and every signal at its default; a session of its own (the
  * caller's terminal's ^C and hangup do not reach it); SIGKILL when the
  * thread that called vmapp_launch_qemu() ends (PR_SET_PDEATHSIG).  The
@@ -30,6 +31,10 @@ struct vmapp_launch_options {
 	 * 0600, through a temporary file and rename) once the exec has
 	 * succeeded; a failure to write it kills the child. */
 	const char *pid_file;
+	/* 0: none.  Else an fd of the caller's (3 or above) the child keeps
+	 * open at the same number, e.g. QEMU's vhostfd=; the caller keeps
+	 * its own copy and closes it. */
+	int keep_fd;
 };
 
 /*

@@ -232,6 +232,24 @@ void vmapp_argv_free(char **argv)
 	free(argv);
 }
 
+static void check_vsock(struct builder *b, const struct vmapp_qemu_facts *f)
+{
+	if (f->vsock_device != VMAPP_VSOCK_KERNEL && f->vsock_device != VMAPP_VSOCK_USER)
+		fail(b, "transport: unknown vsock device %d", (int)f->vsock_device);
+	else if (f->vsock_device == VMAPP_VSOCK_KERNEL &&
+		 (f->guest_cid < 3 || f->guest_cid == UINT32_MAX))
+		/* 0, 1 and 2 are the hypervisor, loopback and the host;
+		 * 0xffffffff is VMADDR_CID_ANY. */
+		fail(b, "transport: guest CID %" PRIu32 " is reserved (3 to 4294967294)",
+		     f->guest_cid);
+	else if (f->vsock_device == VMAPP_VSOCK_KERNEL && f->vsock_vhostfd < 0)
+		fail(b, "transport: vhostfd %d is not an fd", f->vsock_vhostfd);
+	/* Ports to 1023 need privileges; 0xffffffff is VMADDR_PORT_ANY. */
+	if (f->vsock_port < 1024 || f->vsock_port == UINT32_MAX)
+		fail(b, "transport: vsock port %" PRIu32 " is out of range (1024 to 4294967294)",
+		     f->vsock_port);
+}
+
 /* The facts resolve what the definition left to auto, and must not
  * contradict what it fixed. */
 static void check_facts(struct builder *b, const struct vmapp_vmdef *def,
@@ -248,11 +266,8 @@ static void check_facts(struct builder *b, const struct vmapp_vmdef *def,
 	else if (def->transport != VMAPP_TRANSPORT_AUTO && def->transport != f->transport)
 		fail(b, "transport: the definition says %s, the start chose %s",
 		     vmapp_transport_name(def->transport), vmapp_transport_name(f->transport));
-	else if (f->transport == VMAPP_TRANSPORT_VSOCK && (f->guest_cid < 3 || f->guest_cid == UINT32_MAX))
-		/* 0, 1 and 2 are the hypervisor, loopback and the host;
-		 * 0xffffffff is VMADDR_CID_ANY. */
-		fail(b, "transport: guest CID %" PRIu32 " is reserved (3 to 4294967294)",
-		     f->guest_cid);
+	else if (f->transport == VMAPP_TRANSPORT_VSOCK)
+		check_vsock(b, f);
 
 	if (def->share) {
 		if (f->share_mode != VMAPP_SHARE_VIRTIOFS && f->share_mode != VMAPP_SHARE_9P)
@@ -274,8 +289,22 @@ static void add_transport(struct builder *b, const struct vmapp_qemu_facts *f)
 {
 	const char *socket;
 
+	if (f->transport == VMAPP_TRANSPORT_VSOCK && f->vsock_device == VMAPP_VSOCK_KERNEL) {
+		if (f->vsock_vhostfd > 0)
+			optionf(b, "-device", "vhost-vsock-pci,guest-cid=%" PRIu32 ",vhostfd=%d",
+				f->guest_cid, f->vsock_vhostfd);
+		else
+			optionf(b, "-device", "vhost-vsock-pci,guest-cid=%" PRIu32, f->guest_cid);
+		return;
+	}
 	if (f->transport == VMAPP_TRANSPORT_VSOCK) {
-		optionf(b, "-device", "vhost-vsock-pci,guest-cid=%" PRIu32, f->guest_cid);
+		/* vmapp-vsockd reads the rings in guest RAM, shared with it
+		 * (memory-backend-memfd share=on), and answers the CID. */
+		socket = escaped_path(b, "transport (vmapp-vsockd socket)", f->vsock_socket);
+		if (!socket)
+			return;
+		optionf(b, "-chardev", "socket,id=vsock,path=%s", socket);
+		option(b, "-device", "vhost-user-vsock-pci,chardev=vsock");
 		return;
 	}
 	/* One port on its own controller (max_ports=2: port 0 is kept for a
@@ -376,7 +405,7 @@ int vmapp_qemu_argv(const struct vmapp_vmdef *def, const struct vmapp_qemu_facts
 {
 	struct builder b = { .error = ret_error, .error_size = error_size };
 	const char *log, *root, *qmp;
-	bool virtiofs;
+	bool virtiofs, shared;
 
 	*ret_argv = NULL;
 	if (ret_error && error_size > 0)
@@ -391,6 +420,9 @@ int vmapp_qemu_argv(const struct vmapp_vmdef *def, const struct vmapp_qemu_facts
 	if (b.r < 0)
 		goto out;
 	virtiofs = def->share && facts->share_mode == VMAPP_SHARE_VIRTIOFS;
+	/* A vhost-user device reads guest RAM: it must be shared with it. */
+	shared = virtiofs || (facts->transport == VMAPP_TRANSPORT_VSOCK &&
+			      facts->vsock_device == VMAPP_VSOCK_USER);
 
 	add(&b, facts->qemu ? facts->qemu : DEFAULT_QEMU);
 	option(&b, "-name", def->name);
@@ -402,7 +434,7 @@ int vmapp_qemu_argv(const struct vmapp_vmdef *def, const struct vmapp_qemu_facts
 	option(&b, "-cpu", facts->accel == VMAPP_ACCEL_KVM ? "host" : "max");
 	optionf(&b, "-m", "%" PRIu64 "M", def->memory_mib);
 	optionf(&b, "-object", "memory-backend-memfd,id=ram,size=%" PRIu64 "M,share=%s",
-		def->memory_mib, virtiofs ? "on" : "off");
+		def->memory_mib, shared ? "on" : "off");
 	optionf(&b, "-smp", "%" PRIu32, def->cpus);
 	option(&b, "-display", "none");
 	option(&b, "-vga", "none");
@@ -420,7 +452,12 @@ int vmapp_qemu_argv(const struct vmapp_vmdef *def, const struct vmapp_qemu_facts
 	option(&b, "-sandbox", SANDBOX);
 	option(&b, "-kernel", facts->kernel);
 	option(&b, "-initrd", facts->initrd);
-	option(&b, "-append", KERNEL_APPEND);
+	/* The agent's unit for vsock reads its port here (the guest image's
+	 * vmapp-agent-vsock.service); serial needs nothing. */
+	if (facts->transport == VMAPP_TRANSPORT_VSOCK)
+		optionf(&b, "-append", KERNEL_APPEND " vmapp.vsock_port=%" PRIu32, facts->vsock_port);
+	else
+		option(&b, "-append", KERNEL_APPEND);
 	optionf(&b, "-blockdev", "driver=%s,node-name=root,file.driver=file,file.filename=%s",
 		facts->root_format == VMAPP_ROOT_QCOW2 ? "qcow2" : "raw", root);
 	option(&b, "-device", "virtio-blk-pci,drive=root");

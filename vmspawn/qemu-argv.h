@@ -21,6 +21,12 @@ enum vmapp_root_format {
 	VMAPP_ROOT_QCOW2, /* e.g. a per-VM overlay on a shared base image */
 };
 
+/* Which device carries a vsock transport. */
+enum vmapp_vsock_device {
+	VMAPP_VSOCK_KERNEL = 0, /* vhost-vsock-pci: the host kernel's /dev/vhost-vsock */
+	VMAPP_VSOCK_USER,       /* vhost-user-vsock-pci: vmapp-vsockd(8), guest RAM shared */
+};
+
 /*
  * What the VM's start found out and decided; every path absolute.
  * The auto settings of the definition are resolved here: accel,
@@ -30,7 +36,13 @@ struct vmapp_qemu_facts {
 	const char *qemu; /* may be NULL: "qemu-system-x86_64" (argv[0]) */
 	enum vmapp_accel accel;         /* KVM or TCG */
 	enum vmapp_transport transport; /* VSOCK or SERIAL */
-	uint32_t guest_cid;             /* VSOCK: 3 .. 0xfffffffe */
+	enum vmapp_vsock_device vsock_device; /* VSOCK */
+	uint32_t guest_cid;             /* VSOCK, KERNEL: 3 .. 0xfffffffe */
+	int vsock_vhostfd;              /* VSOCK, KERNEL: an open /dev/vhost-vsock QEMU
+					 * inherits (vhostfd=); 0: QEMU opens it */
+	const char *vsock_socket;       /* VSOCK, USER: vmapp-vsockd's vhost-user socket */
+	uint32_t vsock_port;            /* VSOCK: the host's port the agent connects to,
+					 * on the kernel command line (vmapp.vsock_port=) */
 	const char *transport_socket;   /* SERIAL: the chardev socket QEMU listens on */
 	enum vmapp_share_mode share_mode; /* VIRTIOFS or 9P, when the definition shares */
 	const char *virtiofs_socket;    /* VIRTIOFS: virtiofsd's vhost-user socket */

@@ -8,7 +8,8 @@
  *	print-argv [--quoted] [KEY=VALUE]... [fact.FACT=VALUE]...
  *
  * KEY is a key of vmapp-vm(5), set as a line of the file would set it.
- * FACT is one of: qemu, accel, transport, cid, share_mode, virtiofs,
+ * FACT is one of: qemu, accel, transport, cid, vsock_device (kernel, user),
+ * vhostfd, vsock_port, vsock_socket, share_mode, virtiofs,
  * transport_socket, kernel, initrd, root, root_format, console_log, qmp,
  * wav, audio_server; "-" for a path fact means none (NULL).  A value may
  * hold \n, \r, \t, \\ and \xHH escapes, so that tests can pass control
@@ -78,6 +79,16 @@ static int set_fact(struct vmapp_qemu_facts *f, const char *name, const char *va
 			       VMAPP_TRANSPORT_AUTO;
 	else if (strcmp(name, "cid") == 0)
 		f->guest_cid = (uint32_t)strtoul(value, NULL, 10);
+	else if (strcmp(name, "vsock_device") == 0)
+		f->vsock_device = strcmp(value, "user") == 0 ? VMAPP_VSOCK_USER :
+				  strcmp(value, "kernel") == 0 ? VMAPP_VSOCK_KERNEL :
+				  (enum vmapp_vsock_device)99;
+	else if (strcmp(name, "vhostfd") == 0)
+		f->vsock_vhostfd = (int)strtol(value, NULL, 10);
+	else if (strcmp(name, "vsock_port") == 0)
+		f->vsock_port = (uint32_t)strtoul(value, NULL, 10);
+	else if (strcmp(name, "vsock_socket") == 0)
+		f->vsock_socket = path_fact(value);
 	else if (strcmp(name, "share_mode") == 0)
 		f->share_mode = strcmp(value, "virtiofs") == 0 ? VMAPP_SHARE_VIRTIOFS :
 				strcmp(value, "9p") == 0 ? VMAPP_SHARE_9P : VMAPP_SHARE_AUTO;
@@ -112,6 +123,8 @@ int main(int argc, char **argv)
 		.accel = VMAPP_ACCEL_TCG,
 		.transport = VMAPP_TRANSPORT_SERIAL,
 		.guest_cid = 3,
+		.vsock_port = 5000,
+		.vsock_socket = "/run/user/1000/vmapp/test/vsock.sock",
 		.transport_socket = "/run/user/1000/vmapp/test/transport.sock",
 		.share_mode = VMAPP_SHARE_9P,
 		.virtiofs_socket = "/run/user/1000/vmapp/test/virtiofs.sock",

@@ -164,6 +164,40 @@ out:
 	close(leak_pipe[1]);
 }
 
+/* keep_fd: that fd, at its number, is the only one the child gets
+ * beyond 0, 1 and 2 (and ls's own); a bad one is refused before a fork. */
+static void test_keep_fd(void)
+{
+	const char *log = path_in("keep.log");
+	const char *argv[] = { "sh", "-c", "ls /proc/self/fd | tr '\\n' ' '", NULL };
+	int leak = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	int keep = open("/dev/null", O_RDONLY | O_CLOEXEC), status = -1, r;
+	struct vmapp_launch_options o = { .log_path = log, .keep_fd = keep };
+	char buf[4096], want[64];
+	pid_t pid = 0;
+
+	CHECK(leak >= 3 && keep > leak, "no fds");
+	r = vmapp_launch_qemu(argv, &o, &pid);
+	if (CHECK(r == 0, "launch with keep_fd: %s", strerror(-r))) {
+		CHECK(vmapp_launch_wait(pid, 10, &status) == 0 && WIFEXITED(status) &&
+		      WEXITSTATUS(status) == 0, "sh ended with status 0x%x", status);
+		/* ls's directory fd takes the lowest free number: 3. */
+		snprintf(want, sizeof(want), "0 1 2 3 %d ", keep);
+		CHECK(strcmp(slurp(log, buf, sizeof(buf)), want) == 0,
+		      "the child's fds are '%s', not '%s'", buf, want);
+	}
+	/* The caller's copy stays its own. */
+	CHECK(fcntl(keep, F_GETFD) == FD_CLOEXEC, "keep_fd's flags changed in the caller");
+	close(keep);
+	o.keep_fd = keep; /* closed now */
+	r = vmapp_launch_qemu(argv, &o, &pid);
+	CHECK(r == -EBADF, "a closed keep_fd: %s, not EBADF", strerror(-r));
+	o.keep_fd = 1;
+	r = vmapp_launch_qemu(argv, &o, &pid);
+	CHECK(r == -EBADF, "keep_fd 1: %s, not EBADF", strerror(-r));
+	close(leak);
+}
+
 /* A new log is created 0600; with no log at all, output goes nowhere. */
 static void test_new_log(void)
 {
@@ -391,6 +425,7 @@ int main(void)
 		return 99;
 	}
 	test_inherit();
+	test_keep_fd();
 	test_new_log();
 	test_errors();
 	test_parent_death();

@@ -74,6 +74,8 @@ static const struct vmapp_qemu_facts base_facts = {
 	.accel = VMAPP_ACCEL_TCG,
 	.transport = VMAPP_TRANSPORT_SERIAL,
 	.guest_cid = 3,
+	.vsock_port = 5000,
+	.vsock_socket = "/run/vs.sock",
 	.transport_socket = "/run/t.sock",
 	.share_mode = VMAPP_SHARE_9P,
 	.virtiofs_socket = "/run/v.sock",
@@ -87,7 +89,7 @@ static const struct vmapp_qemu_facts base_facts = {
 /* Devices vmapp may ever give a guest. */
 static const char *const allowed_devices[] = {
 	"virtio-blk-pci", "virtio-rng-pci", "virtio-serial-pci", "virtserialport",
-	"vhost-vsock-pci", "virtio-net-pci", "intel-hda", "hda-output", "hda-duplex",
+	"vhost-vsock-pci", "vhost-user-vsock-pci", "virtio-net-pci", "intel-hda", "hda-output", "hda-duplex",
 	"vhost-user-fs-pci", "virtio-9p-pci",
 };
 
@@ -176,16 +178,25 @@ static void check_combination(const struct vmapp_vmdef *def, const struct vmapp_
 	      (def->share && f->share_mode == VMAPP_SHARE_9P) ==
 	      (find(argv, "-device", "virtio-9p-pci") != NULL), "%s: 9p", what);
 	CHECK((def->share && f->share_mode == VMAPP_SHARE_VIRTIOFS) ==
-	      (find(argv, "-device", "vhost-user-fs-pci") != NULL) &&
-	      (def->share && f->share_mode == VMAPP_SHARE_VIRTIOFS) ==
-	      (find(argv, "-object", "memory-backend-memfd,id=ram,size=2048M,share=on") != NULL),
-	      "%s: virtiofs", what);
+	      (find(argv, "-device", "vhost-user-fs-pci") != NULL), "%s: virtiofs", what);
 
-	/* transport: exactly one of the two. */
-	CHECK((f->transport == VMAPP_TRANSPORT_VSOCK) ==
-	      (find(argv, "-device", "vhost-vsock-pci,guest-cid=") != NULL) &&
+	/* transport: exactly one of the three; the port on the kernel's
+	 * command line with vsock only. */
+	bool kernel = f->transport == VMAPP_TRANSPORT_VSOCK && f->vsock_device == VMAPP_VSOCK_KERNEL;
+	bool user = f->transport == VMAPP_TRANSPORT_VSOCK && f->vsock_device == VMAPP_VSOCK_USER;
+	CHECK(kernel == (find(argv, "-device", "vhost-vsock-pci,guest-cid=") != NULL) &&
+	      user == (find(argv, "-device", "vhost-user-vsock-pci,chardev=vsock") != NULL) &&
+	      user == (find(argv, "-chardev", "socket,id=vsock,path=/run/vs.sock") != NULL) &&
 	      (f->transport == VMAPP_TRANSPORT_SERIAL) ==
 	      (find(argv, "-device", "virtserialport,") != NULL), "%s: transport", what);
+	v = find(argv, "-append", "");
+	CHECK(v && (f->transport == VMAPP_TRANSPORT_VSOCK) ==
+	      (strstr(v, " vmapp.vsock_port=5000") != NULL), "%s: append %s", what, v);
+
+	/* Guest RAM shared only with a vhost-user device that reads it. */
+	CHECK((user || (def->share && f->share_mode == VMAPP_SHARE_VIRTIOFS)) ==
+	      (find(argv, "-object", "memory-backend-memfd,id=ram,size=2048M,share=on") != NULL),
+	      "%s: shared RAM", what);
 
 	/* Root, rng, and the rest counted: nothing else slipped in. */
 	CHECK(find(argv, "-device", "virtio-blk-pci,drive=root") &&
@@ -205,7 +216,7 @@ static void test_combinations(void)
 	for (int audio = VMAPP_AUDIO_OFF; audio <= VMAPP_AUDIO_DUPLEX; audio++)
 	for (int backend = VMAPP_AUDIO_BACKEND_PULSEAUDIO; backend <= VMAPP_AUDIO_BACKEND_NONE; backend++)
 	for (int share = 0; share < 3; share++)
-	for (int transport = VMAPP_TRANSPORT_VSOCK; transport <= VMAPP_TRANSPORT_SERIAL; transport++) {
+	for (int transport = 0; transport < 3; transport++) { /* vsock kernel, vsock user, serial */
 		struct vmapp_vmdef *def = vmapp_vmdef_create("combo");
 		struct vmapp_qemu_facts f = base_facts;
 		char error[256], what[128], **argv = NULL;
@@ -217,11 +228,12 @@ static void test_combinations(void)
 		def->network = (enum vmapp_network)network;
 		def->audio = (enum vmapp_audio)audio;
 		def->audio_backend = (enum vmapp_audio_backend)backend;
-		def->transport = (enum vmapp_transport)transport;
+		def->transport = transport == 2 ? VMAPP_TRANSPORT_SERIAL : VMAPP_TRANSPORT_VSOCK;
 		if (share > 0)
 			def->share = strdup("/home/u/Shared");
 		f.accel = (enum vmapp_accel)accel;
-		f.transport = (enum vmapp_transport)transport;
+		f.transport = def->transport;
+		f.vsock_device = transport == 1 ? VMAPP_VSOCK_USER : VMAPP_VSOCK_KERNEL;
 		f.share_mode = share == 2 ? VMAPP_SHARE_VIRTIOFS : VMAPP_SHARE_9P;
 		snprintf(what, sizeof(what), "accel %d network %d audio %d backend %d share %d transport %d",
 			 accel, network, audio, backend, share, transport);
@@ -236,7 +248,7 @@ static void test_combinations(void)
 		vmapp_argv_free(argv);
 		vmapp_vmdef_destroy(def);
 	}
-	CHECK(n == 2 * 2 * (1 * 4 + 1 * 4 + 1 * 3) * 3 * 2, "%zu combinations built", n);
+	CHECK(n == 2 * 2 * (1 * 4 + 1 * 4 + 1 * 3) * 3 * 3, "%zu combinations built", n);
 }
 
 static void test_errors(void)
