@@ -134,43 +134,51 @@ static int start_stream(struct acceptor *a, int fd)
 	return 0;
 }
 
-static void dispatch_listen(void *data)
+int vmapp_agent_accept(int listen_fd, int *reserve_fd, const uint32_t *cid, bool busy,
+		       const char *name)
 {
-	struct acceptor *a = data;
 	union {
 		struct sockaddr sa;
 		struct sockaddr_vm vm;
 		char buf[128];
 	} peer;
 	socklen_t len = sizeof(peer);
-	int fd = accept4(a->listen_fd, &peer.sa, &len, SOCK_CLOEXEC | SOCK_NONBLOCK);
-	if (fd < 0 && (errno == EMFILE || errno == ENFILE) && a->reserve_fd >= 0) {
+	int fd = accept4(listen_fd, &peer.sa, &len, SOCK_CLOEXEC | SOCK_NONBLOCK);
+	if (fd < 0 && (errno == EMFILE || errno == ENFILE) && *reserve_fd >= 0) {
 		/* Out of fds: take the connection off the queue and drop it,
 		 * or the listening socket stays readable for ever. */
-		close(a->reserve_fd);
-		fd = accept4(a->listen_fd, NULL, NULL, SOCK_CLOEXEC);
+		close(*reserve_fd);
+		fd = accept4(listen_fd, NULL, NULL, SOCK_CLOEXEC);
 		if (fd >= 0)
 			close(fd);
-		a->reserve_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
-		fprintf(stderr, "%s: refused a connection: out of file descriptors\n", a->name);
-		return;
+		*reserve_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+		fprintf(stderr, "%s: refused a connection: out of file descriptors\n", name);
+		return -1;
 	}
 	if (fd < 0)
-		return;
-	if (a->options->address.kind == VMAPP_ADDRESS_VSOCK && a->options->has_cid &&
-	    peer.vm.svm_cid != a->options->cid) {
-		fprintf(stderr, "%s: refused a vsock connection from CID %u (expected %u)\n",
-			a->name, peer.vm.svm_cid, a->options->cid);
+		return -1;
+	if (cid && (peer.sa.sa_family != AF_VSOCK || peer.vm.svm_cid != *cid)) {
+		fprintf(stderr, "%s: refused a vsock connection from CID %u (expected %u)\n", name,
+			peer.sa.sa_family == AF_VSOCK ? peer.vm.svm_cid : 0, *cid);
 		close(fd);
-		return;
+		return -1;
 	}
-	if (a->bridge) {
+	if (busy) {
 		fprintf(stderr, "%s: refused a second agent connection while one is served\n",
-			a->name);
+			name);
 		close(fd);
-		return;
+		return -1;
 	}
-	if (start_stream(a, fd) < 0)
+	return fd;
+}
+
+static void dispatch_listen(void *data)
+{
+	struct acceptor *a = data;
+	bool check_cid = a->options->address.kind == VMAPP_ADDRESS_VSOCK && a->options->has_cid;
+	int fd = vmapp_agent_accept(a->listen_fd, &a->reserve_fd,
+				    check_cid ? &a->options->cid : NULL, a->bridge != NULL, a->name);
+	if (fd >= 0 && start_stream(a, fd) < 0)
 		fprintf(stderr, "%s: can not serve the agent: out of memory\n", a->name);
 }
 

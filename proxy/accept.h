@@ -34,6 +34,17 @@ struct vmapp_accept_options {
 struct vmapp_relay *vmapp_vm_relay_create(const char *upstream, const struct vmapp_policy *policy,
 					  const char *label, bool verbose);
 
+/*
+ * Takes one connection off listen_fd for an agent's stream: its fd
+ * (non-blocking, CLOEXEC), or -1 when there was none or it was refused,
+ * which is said on stderr after name: a peer other than vsock CID *cid
+ * (cid may be NULL: any peer), or any peer while busy (a stream is
+ * served).  Out of fds, reserve_fd (an fd kept open for this) is closed
+ * to drop the connection and opened again.
+ */
+int vmapp_agent_accept(int listen_fd, int *reserve_fd, const uint32_t *cid, bool busy,
+		       const char *name);
+
 /* Serves until SIGTERM or SIGINT (0), or with `once` until the stream ends
  * (0, or 1 when it ended in an error); with a command, until the command
  * ends (its status: 0..255, 128 + the signal that killed it), or 125 when

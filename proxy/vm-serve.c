@@ -76,7 +76,8 @@ struct serve {
 	struct vmapp_bridge *bridge;
 	int status_fd;
 	int ctl_fd;
-	int timer_fd;    /* reconnecting to the agent's port */
+	int timer_fd;    /* reconnecting to the agent's port (serial) */
+	int reserve_fd;  /* vsock: dropped to refuse a connection when out of fds */
 	int deadline_fd; /* the agent's first answer */
 	int lock_fd;
 	struct ctl_client *clients;
@@ -492,14 +493,9 @@ static void dispatch_bridge(void *data)
 	send_pending(s);
 }
 
-static void start_stream(struct serve *s)
+/* Serves the agent's stream on fd (the bridge's from now on). */
+static void serve_stream(struct serve *s, int fd)
 {
-	int fd = vmapp_unix_connect(s->paths.transport_socket);
-	if (fd < 0) {
-		say(s, "can not connect to %s: %s", s->paths.transport_socket, strerror(-fd));
-		arm_timer(s, RECONNECT_S);
-		return;
-	}
 	struct vmapp_bridge_config config = {
 		.role = VMAPP_TRANSPORT_HOST,
 		.name = s->name,
@@ -514,10 +510,39 @@ static void start_stream(struct serve *s)
 		say(s, "can not serve the agent's stream: out of memory");
 		vmapp_bridge_destroy(s->bridge);
 		s->bridge = NULL;
-		arm_timer(s, RECONNECT_S);
+		if (s->boot.transport == VMAPP_TRANSPORT_SERIAL)
+			arm_timer(s, RECONNECT_S);
 		return;
 	}
 	dispatch_bridge(s);
+}
+
+/* serial: the proxy connects to QEMU's end of the port, again after
+ * each stream (the agent is started again in the guest). */
+static void start_stream(struct serve *s)
+{
+	if (s->boot.transport != VMAPP_TRANSPORT_SERIAL)
+		return;
+	int fd = vmapp_unix_connect(s->paths.transport_socket);
+	if (fd < 0) {
+		say(s, "can not connect to %s: %s", s->paths.transport_socket, strerror(-fd));
+		arm_timer(s, RECONNECT_S);
+		return;
+	}
+	serve_stream(s, fd);
+}
+
+/* vsock: the agent connects, again after each stream. */
+static void dispatch_agent_listen(void *data)
+{
+	struct serve *s = data;
+	bool kernel = s->boot.vsock_device == VMAPP_VSOCK_KERNEL;
+	int fd = vmapp_agent_accept(s->boot.agent_listen_fd, &s->reserve_fd,
+				    kernel ? &s->boot.guest_cid : NULL, s->bridge != NULL, s->name);
+	if (fd < 0)
+		return;
+	say(s, "the agent connected");
+	serve_stream(s, fd);
 }
 
 static void dispatch_timer(void *data)
@@ -622,6 +647,10 @@ static void cleanup(struct serve *s)
 	}
 	if (s->relay && vmapp_relay_child_exited(s->relay))
 		s->boot.qemu = 0; /* reaped by the relay */
+	if (s->relay && s->boot.agent_listen_fd >= 0)
+		vmapp_relay_remove_source(s->relay, s->boot.agent_listen_fd);
+	if (s->reserve_fd >= 0)
+		close(s->reserve_fd);
 	vmapp_boot_stop(&s->boot, &s->paths, STOP_GRACE_S);
 	if (s->ctl_fd >= 0) {
 		close(s->ctl_fd);
@@ -653,7 +682,8 @@ int vmapp_vm_serve(const struct vmapp_vm_options *options)
 {
 	struct serve s = {
 		.options = options, .status_fd = options->status_fd, .ctl_fd = -1,
-		.timer_fd = -1, .deadline_fd = -1, .lock_fd = -1,
+		.timer_fd = -1, .deadline_fd = -1, .lock_fd = -1, .reserve_fd = -1,
+		.boot = VMAPP_BOOT_NONE,
 	};
 	char error[4096], upstream[PATH_MAX];
 	int status = VMAPP_EXIT_FAILURE, r;
@@ -709,6 +739,7 @@ int vmapp_vm_serve(const struct vmapp_vm_options *options)
 		.build_image = tool_path("VMAPP_BUILD_IMAGE", VMAPP_BUILD_IMAGE_DEFAULT),
 		.agent = tool_path("VMAPP_AGENT", VMAPP_AGENT_DEFAULT),
 		.packages = s.def->packages,
+		.vsockd = tool_path("VMAPP_VSOCKD", VMAPP_VSOCKD_DEFAULT),
 		.step = boot_step,
 		.data = &s,
 	};
@@ -731,6 +762,17 @@ int vmapp_vm_serve(const struct vmapp_vm_options *options)
 		status_done(&s, "failed", error);
 		cleanup(&s);
 		return VMAPP_EXIT_FAILURE;
+	}
+	if (s.boot.agent_listen_fd >= 0) {
+		s.reserve_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+		if (vmapp_relay_add_source(s.relay, s.boot.agent_listen_fd, dispatch_agent_listen,
+					   &s) < 0) {
+			snprintf(error, sizeof(error), "proxy: can not wait for the agent (log: %s)",
+				 s.paths.vm_log);
+			status_done(&s, "failed", error);
+			cleanup(&s);
+			return VMAPP_EXIT_FAILURE;
+		}
 	}
 	vmapp_relay_watch_child(s.relay, s.boot.qemu);
 	progress(&s, "step", "waiting for the agent");

@@ -7,15 +7,20 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <linux/vm_sockets.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "accel.h"
+#include "address.h"
 #include "boot.h"
 #include "launch.h"
 #include "qemu-argv.h"
+#include "unix.h"
+#include "vhost-vsock.h"
 
 extern char **environ;
 
@@ -23,6 +28,10 @@ extern char **environ;
 /* QEMU makes its sockets before the guest runs: in well under a second. */
 #define SOCKET_WAIT_S 20.0
 #define QEMU_IMG_WAIT_S 120.0
+/* vmapp-vsockd's guest: the CIDs of a vhost-user device are its own, so
+ * every VM can be 3; and the port its agent connects to. */
+#define VSOCKD_GUEST_CID 3
+#define VSOCKD_AGENT_PORT 30317
 
 struct boot_run {
 	const struct vmapp_boot_config *c;
@@ -323,6 +332,82 @@ static int start_virtiofsd(struct boot_run *b, struct vmapp_boot *vm)
 	return wait_socket(b, &vm->virtiofsd, "virtiofsd", p->virtiofs_socket);
 }
 
+static int start_vsockd(struct boot_run *b, struct vmapp_boot *vm)
+{
+	const struct vmapp_vm_paths *p = b->c->paths;
+	char cid[16], forward[VMAPP_SOCKET_PATH_MAX + 16];
+	snprintf(cid, sizeof(cid), "%u", VSOCKD_GUEST_CID);
+	snprintf(forward, sizeof(forward), "%u:%s", VSOCKD_AGENT_PORT, p->agent_socket);
+	unlink(p->vsock_socket);
+	const char *argv[] = { b->c->vsockd, "--socket", p->vsock_socket, "--guest-cid", cid,
+			       "--forward", forward, NULL };
+	struct vmapp_launch_options o = { .log_path = p->vm_log };
+	int r = vmapp_launch_qemu(argv, &o, &vm->vsockd);
+	if (r < 0)
+		return fail(b, r, "can not run %s: %s", b->c->vsockd, strerror(-r));
+	return wait_socket(b, &vm->vsockd, "vmapp-vsockd", p->vsock_socket);
+}
+
+/*
+ * transport: vsock on the kernel's vhost-vsock where it opens (auto and
+ * vsock), else virtio-serial (auto) or vmapp-vsockd (vsock).  With vsock
+ * the agent connects to the host, so the VM's proxy listens: on the
+ * host's vsock for the kernel's device (the port the kernel picks, the
+ * guest's CID checked on each connection), on agent.sock for
+ * vmapp-vsockd, which brings the guest's connections there.
+ */
+static int transport(struct boot_run *b, struct vmapp_boot *vm)
+{
+	const struct vmapp_vm_paths *p = b->c->paths;
+	enum vmapp_transport want = b->c->def->transport;
+	char why[512];
+
+	step(b, "transport", "transport (transport=%s)", vmapp_transport_name(want));
+	if (want == VMAPP_TRANSPORT_SERIAL) {
+		vm->transport = VMAPP_TRANSPORT_SERIAL;
+		return 0;
+	}
+	const char *device = b->c->vhost_vsock ? b->c->vhost_vsock : VMAPP_VHOST_VSOCK_DEVICE;
+	uint32_t cid;
+	int fd = vmapp_vhost_vsock_open(device, 3, &cid, why, sizeof(why));
+	if (fd >= 0) {
+		struct vmapp_address any = { .kind = VMAPP_ADDRESS_VSOCK, .port = VMADDR_PORT_ANY };
+		struct sockaddr_vm sa = { 0 };
+		socklen_t len = sizeof(sa);
+		int l = vmapp_address_listen(&any);
+		if (l < 0 || getsockname(l, (struct sockaddr *)&sa, &len) < 0) {
+			int r = l < 0 ? l : -errno;
+			if (l >= 0)
+				close(l);
+			close(fd);
+			return fail(b, r, "can not listen on the host's vsock: %s", strerror(-r));
+		}
+		vm->transport = VMAPP_TRANSPORT_VSOCK;
+		vm->vsock_device = VMAPP_VSOCK_KERNEL;
+		vm->vhost_fd = fd;
+		vm->guest_cid = cid;
+		vm->agent_listen_fd = l;
+		vm->vsock_port = sa.svm_port;
+		step(b, "transport", "vsock on %s: guest CID %u, the agent's port %u", device, cid,
+		     vm->vsock_port);
+		return 0;
+	}
+	if (want == VMAPP_TRANSPORT_AUTO) {
+		vm->transport = VMAPP_TRANSPORT_SERIAL;
+		step(b, "transport", "virtio-serial (no vsock: %s)", why);
+		return 0;
+	}
+	step(b, "transport", "vsock on vmapp-vsockd (%s)", why);
+	int l = vmapp_unix_listen(p->agent_socket);
+	if (l < 0)
+		return fail(b, l, "can not listen on %s: %s", p->agent_socket, strerror(-l));
+	vm->transport = VMAPP_TRANSPORT_VSOCK;
+	vm->vsock_device = VMAPP_VSOCK_USER;
+	vm->agent_listen_fd = l;
+	vm->vsock_port = VSOCKD_AGENT_PORT;
+	return start_vsockd(b, vm);
+}
+
 static void log_line(const struct vmapp_vm_paths *p, const char *prefix, const char *text)
 {
 	FILE *f = fopen(p->vm_log, "ae");
@@ -343,7 +428,7 @@ int vmapp_boot_start(const struct vmapp_boot_config *c, struct vmapp_boot *vm,
 	bool built = false;
 	int r;
 
-	memset(vm, 0, sizeof(*vm));
+	*vm = (struct vmapp_boot)VMAPP_BOOT_NONE;
 	ret_error[0] = '\0';
 	if (!p->has_runtime) {
 		snprintf(ret_error, error_size, "runtime: no runtime folder for the VM's sockets "
@@ -408,13 +493,6 @@ int vmapp_boot_start(const struct vmapp_boot_config *c, struct vmapp_boot *vm,
 	if (msg[0])
 		step(&b, "accelerator", "%s", msg);
 
-	/* vsock needs the agent told where to connect: the images built here
-	 * carry the virtio-serial unit, so both auto and serial mean serial. */
-	if (def->transport == VMAPP_TRANSPORT_VSOCK)
-		return fail(&b, -ENOTSUP, "transport=vsock: the guest images of this version "
-			    "connect over virtio-serial; set transport=auto or serial");
-	vm->transport = VMAPP_TRANSPORT_SERIAL;
-
 	r = vmapp_make_dirs(p->runtime_dir, 0700);
 	if (r < 0)
 		return fail(&b, r, "can not make %s: %s", p->runtime_dir, strerror(-r));
@@ -441,6 +519,12 @@ int vmapp_boot_start(const struct vmapp_boot_config *c, struct vmapp_boot *vm,
 		}
 	}
 
+	r = transport(&b, vm);
+	if (r < 0) {
+		vmapp_boot_stop(vm, p, 1.0);
+		return r;
+	}
+
 	step(&b, "qemu", "booting (QEMU, %s)", vm->accel == VMAPP_ACCEL_KVM ? "KVM" : "TCG");
 	char kernel[VMAPP_VM_PATH_MAX + 16], initrd[VMAPP_VM_PATH_MAX + 16];
 	snprintf(kernel, sizeof(kernel), "%s/vmlinuz", image_dir);
@@ -448,6 +532,11 @@ int vmapp_boot_start(const struct vmapp_boot_config *c, struct vmapp_boot *vm,
 	struct vmapp_qemu_facts facts = {
 		.accel = vm->accel,
 		.transport = vm->transport,
+		.vsock_device = vm->vsock_device,
+		.guest_cid = vm->guest_cid,
+		.vsock_vhostfd = vm->vhost_fd >= 0 ? vm->vhost_fd : 0,
+		.vsock_socket = p->vsock_socket,
+		.vsock_port = vm->vsock_port,
 		.transport_socket = p->transport_socket,
 		.share_mode = vm->share_mode,
 		.virtiofs_socket = p->virtiofs_socket,
@@ -469,9 +558,14 @@ int vmapp_boot_start(const struct vmapp_boot_config *c, struct vmapp_boot *vm,
 		log_line(p, "qemu: ", quoted);
 	free(quoted);
 	unlink(p->transport_socket);
-	struct vmapp_launch_options o = { .log_path = p->vm_log, .pid_file = p->pid_file };
+	struct vmapp_launch_options o = { .log_path = p->vm_log, .pid_file = p->pid_file,
+					  .keep_fd = vm->vhost_fd >= 0 ? vm->vhost_fd : 0 };
 	r = vmapp_launch_qemu((const char *const *)argv, &o, &vm->qemu);
 	vmapp_argv_free(argv);
+	/* QEMU has the vhost fd (and with it the CID) now. */
+	if (vm->vhost_fd >= 0)
+		close(vm->vhost_fd);
+	vm->vhost_fd = -1;
 	if (r < 0) {
 		vmapp_boot_stop(vm, p, 1.0);
 		if (r == -ENOENT)
@@ -479,7 +573,10 @@ int vmapp_boot_start(const struct vmapp_boot_config *c, struct vmapp_boot *vm,
 				    "qemu-system-x86)");
 		return fail(&b, r, "can not start QEMU: %s", strerror(-r));
 	}
-	r = wait_socket(&b, &vm->qemu, "QEMU", p->transport_socket);
+	/* With vsock QEMU makes no socket of ours: one that fails at its
+	 * start is seen when it exits (vmapp_relay_watch_child). */
+	r = vm->transport == VMAPP_TRANSPORT_SERIAL ?
+		    wait_socket(&b, &vm->qemu, "QEMU", p->transport_socket) : 0;
 	if (r < 0) {
 		vmapp_boot_stop(vm, p, 1.0);
 		return r;
@@ -495,9 +592,21 @@ void vmapp_boot_stop(struct vmapp_boot *vm, const struct vmapp_vm_paths *p, doub
 	if (vm->virtiofsd > 0)
 		vmapp_launch_stop(vm->virtiofsd, 1.0);
 	vm->virtiofsd = 0;
+	/* It ends by itself when QEMU closes its socket. */
+	if (vm->vsockd > 0)
+		vmapp_launch_stop(vm->vsockd, 1.0);
+	vm->vsockd = 0;
+	if (vm->vhost_fd >= 0)
+		close(vm->vhost_fd);
+	vm->vhost_fd = -1;
+	if (vm->agent_listen_fd >= 0)
+		close(vm->agent_listen_fd);
+	vm->agent_listen_fd = -1;
 	if (p->has_runtime) {
 		unlink(p->transport_socket);
 		unlink(p->virtiofs_socket);
+		unlink(p->vsock_socket);
+		unlink(p->agent_socket);
 		unlink(p->qmp_socket);
 		unlink(p->pid_file);
 	}

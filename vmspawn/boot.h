@@ -12,6 +12,9 @@
  *                kept as root.qcow2.old) when the image was rebuilt
  *   accelerator  KVM when a probe guest really runs, else TCG (accel.h)
  *   share        virtiofsd for a virtiofs share
+ *   transport    vsock on the kernel's /dev/vhost-vsock where it opens,
+ *                else virtio-serial (auto) or vmapp-vsockd (vsock); with
+ *                vsock, the socket the agent's connection comes to
  *   qemu         the argv (qemu-argv.h), QEMU started (launch.h) with its
  *                output in vm.log, until its transport socket is there
  */
@@ -22,6 +25,7 @@
 #include <stddef.h>
 #include <sys/types.h>
 
+#include "qemu-argv.h"
 #include "vmdef.h"
 
 struct vmapp_boot_config {
@@ -30,6 +34,8 @@ struct vmapp_boot_config {
 	const char *build_image; /* build-image.sh */
 	const char *agent;       /* the vmapp-agent binary a new image gets */
 	const char *packages;    /* NULL: build-image.sh's default */
+	const char *vsockd;      /* vmapp-vsockd, for transport=vsock without the kernel's */
+	const char *vhost_vsock; /* NULL: /dev/vhost-vsock */
 	/* One line of progress (no newline). */
 	void (*step)(void *data, const char *line);
 	void *data;
@@ -38,10 +44,24 @@ struct vmapp_boot_config {
 struct vmapp_boot {
 	pid_t qemu;
 	pid_t virtiofsd; /* 0: none */
+	pid_t vsockd;    /* 0: none */
 	enum vmapp_accel accel;
 	enum vmapp_transport transport;
 	enum vmapp_share_mode share_mode;
+	/* transport VSOCK: the device, the port on the kernel command line,
+	 * and where the agent's connections come (listening, non-blocking;
+	 * -1 with SERIAL, where the proxy connects to transport_socket).
+	 * With the kernel's device only guest_cid may connect there. */
+	enum vmapp_vsock_device vsock_device;
+	uint32_t vsock_port;
+	uint32_t guest_cid;
+	int agent_listen_fd;
+	int vhost_fd; /* -1 once QEMU has it */
 };
+
+/* A struct vmapp_boot that vmapp_boot_start() has not (yet) filled:
+ * vmapp_boot_stop() on it does nothing. */
+#define VMAPP_BOOT_NONE { .agent_listen_fd = -1, .vhost_fd = -1 }
 
 /*
  * Runs the steps.  0 and the running VM in *ret; else -errno and

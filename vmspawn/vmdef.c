@@ -1128,6 +1128,8 @@ static void clear_runtime(struct vmapp_vm_paths *paths)
 	paths->pid_file[0] = '\0';
 	paths->transport_socket[0] = '\0';
 	paths->virtiofs_socket[0] = '\0';
+	paths->vsock_socket[0] = '\0';
+	paths->agent_socket[0] = '\0';
 	paths->qmp_socket[0] = '\0';
 	paths->control_socket[0] = '\0';
 	paths->lock_file[0] = '\0';
@@ -1199,6 +1201,10 @@ int vmapp_vm_paths_init(struct vmapp_vm_paths *paths, const struct vmapp_env *en
 			 "%s/transport.sock", paths->runtime_dir) < 0 ||
 		    join(paths->virtiofs_socket, sizeof(paths->virtiofs_socket),
 			 "%s/virtiofs.sock", paths->runtime_dir) < 0 ||
+		    join(paths->vsock_socket, sizeof(paths->vsock_socket),
+			 "%s/vsock.sock", paths->runtime_dir) < 0 ||
+		    join(paths->agent_socket, sizeof(paths->agent_socket),
+			 "%s/agent.sock", paths->runtime_dir) < 0 ||
 		    join(paths->qmp_socket, sizeof(paths->qmp_socket), "%s/qmp.sock",
 			 paths->runtime_dir) < 0 ||
 		    join(paths->control_socket, sizeof(paths->control_socket), "%s/control.sock",

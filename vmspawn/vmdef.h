@@ -202,6 +202,10 @@ struct vmapp_vm_paths {
 	char pid_file[VMAPP_VM_PATH_MAX];                   /* RUNTIME/vmapp/NAME/qemu.pid */
 	char transport_socket[VMAPP_SOCKET_PATH_MAX];       /* .../transport.sock (serial) */
 	char virtiofs_socket[VMAPP_SOCKET_PATH_MAX];        /* .../virtiofs.sock */
+	/* transport vsock on vmapp-vsockd: its vhost-user socket, and the
+	 * socket of the VM's proxy it brings the agent's connections to. */
+	char vsock_socket[VMAPP_SOCKET_PATH_MAX];           /* .../vsock.sock */
+	char agent_socket[VMAPP_SOCKET_PATH_MAX];           /* .../agent.sock */
 	char qmp_socket[VMAPP_SOCKET_PATH_MAX];             /* .../qmp.sock */
 	char control_socket[VMAPP_SOCKET_PATH_MAX];         /* .../control.sock: the VM's proxy */
 	char lock_file[VMAPP_VM_PATH_MAX];                  /* .../lock: held by the VM's proxy */

@@ -471,6 +471,10 @@ static void test_paths(void)
 	      paths.transport_socket);
 	CHECK(strcmp(paths.virtiofs_socket, "/run/user/1000/vmapp/work/virtiofs.sock") == 0, "%s",
 	      paths.virtiofs_socket);
+	CHECK(strcmp(paths.vsock_socket, "/run/user/1000/vmapp/work/vsock.sock") == 0, "%s",
+	      paths.vsock_socket);
+	CHECK(strcmp(paths.agent_socket, "/run/user/1000/vmapp/work/agent.sock") == 0, "%s",
+	      paths.agent_socket);
 	CHECK(strcmp(paths.qmp_socket, "/run/user/1000/vmapp/work/qmp.sock") == 0, "%s",
 	      paths.qmp_socket);
 	CHECK(vmapp_vm_paths_runtime_error(&paths, &env) == NULL, "runtime error");

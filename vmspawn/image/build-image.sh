@@ -3,8 +3,9 @@
 # Builds a vmapp guest image from Debian 12 packages with mmdebstrap:
 # systemd, the Debian kernel, the packages asked for, the user `app`
 # (uid 1000, in the group audio), vmapp-agent at /usr/local/bin/vmapp-agent,
-# its unit and the udev rule that gives app the port (vmapp-agent.service
-# and 60-vmapp-serial.rules, next to this script), trimmed to boot fast
+# its units: on virtio-serial vmapp-agent.service, started by the udev rule
+# that gives app the port (60-vmapp-serial.rules), on vsock
+# vmapp-agent-vsock.service (next to this script), trimmed to boot fast
 # under TCG (units and drivers the VM does not need, a small initramfs).
 # What the VM's devices need, each idle in a VM without that device:
 #   - network=nat: systemd-networkd, DHCP on virtio-net
@@ -46,8 +47,8 @@ PATH=$PATH:/usr/sbin:/sbin
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 # What step 2 puts into the tree from next to this script: all of them
 # are in step 2's key.
-guest_files=(vmapp-agent.service 60-vmapp-serial.rules vmapp-network.network
-	vmapp-share.service vmapp-mount-share)
+guest_files=(vmapp-agent.service vmapp-agent-vsock.service vmapp-agent-vsock
+	60-vmapp-serial.rules vmapp-network.network vmapp-share.service vmapp-mount-share)
 prog=build-image
 
 say() { printf '%s: %s\n' "$prog" "$*" >&2; }
@@ -76,9 +77,15 @@ stage2() {
 	fi
 	install -D -m 0644 "$here/vmapp-agent.service" "$root/etc/systemd/system/vmapp-agent.service"
 	install -D -m 0644 "$here/60-vmapp-serial.rules" "$root/etc/udev/rules.d/60-vmapp-serial.rules"
+	# On vsock (the kernel command line has vmapp.vsock_port=) the
+	# agent starts with the boot; on virtio-serial udev starts it when
+	# the port is there.
+	install -D -m 0644 "$here/vmapp-agent-vsock.service" \
+		"$root/etc/systemd/system/vmapp-agent-vsock.service"
+	install -D -m 0755 "$here/vmapp-agent-vsock" "$root/usr/local/libexec/vmapp-agent-vsock"
 	mkdir -p "$root/etc/systemd/system/multi-user.target.wants"
-	ln -sfn ../vmapp-agent.service \
-		"$root/etc/systemd/system/multi-user.target.wants/vmapp-agent.service"
+	ln -sfn ../vmapp-agent-vsock.service \
+		"$root/etc/systemd/system/multi-user.target.wants/vmapp-agent-vsock.service"
 
 	# network=nat: networkd, DHCP on the virtio NIC; the name server is
 	# QEMU's.  Nothing waits for the network to be up (wait-online is
