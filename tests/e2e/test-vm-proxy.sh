@@ -79,10 +79,15 @@ window=$(wait_vm_window "$BOOT_WAIT") ||
 	e2e_fail "no window with app_id $APP_ID within $BOOT_WAIT s; windows: $(windows | tr '\n' ' ')"
 WINDOW_SECONDS=$((SECONDS - started))
 log "vmapp-proxy --vm to window: $WINDOW_SECONDS s: $window"
-for step in "disk" "accelerator" "booting" "waiting for the agent" "the agent is there"; do
+for step in "disk" "accelerator" "transport" "booting" "waiting for the agent" "the agent is there"; do
 	grep -q "vmapp-proxy: $VM: .*$step" "$T/app-1.err" ||
 		e2e_fail "the first call did not show the step '$step': $(cat "$T/app-1.err")"
 done
+# transport=auto: virtio-serial, and why, where vhost-vsock does not open.
+if ! python3 -c 'import os; os.close(os.open("/dev/vhost-vsock", os.O_RDWR))' 2>/dev/null; then
+	grep -q "vmapp-proxy: $VM: virtio-serial (no vsock: /dev/vhost-vsock: " "$T/app-1.err" ||
+		e2e_fail "transport=auto did not say it took virtio-serial, and why: $(cat "$T/app-1.err")"
+fi
 title=$(jq -r .name <<<"$window")
 [[ $title == "[$VM] "* ]] || e2e_fail "the window's title is '$title', not '[$VM] ...'"
 VM_PROXY=$(vm_proxy_pid)
