@@ -5,7 +5,7 @@
 # sanitizers) in a temporary build directory and runs each one for SECONDS
 # on a copy of its committed corpus (the committed corpus does not grow).
 #
-#   fuzz/run-fuzzers.sh SECONDS [TARGET...]     TARGET: wire, session, transport, desktop, bridge (default: all)
+#   fuzz/run-fuzzers.sh SECONDS [TARGET...]     TARGET: wire, session, transport, desktop, bridge, vsockd (default: all)
 #
 # Exit status: 0 when no target crashed, leaked or timed out; 1 when one
 # did (the reproducer's path is printed: put it in fuzz/crashes/TARGET/);
@@ -18,7 +18,7 @@
 set -eu
 
 usage() {
-	echo "usage: $0 SECONDS [wire|session|transport|desktop|bridge]..." >&2
+	echo "usage: $0 SECONDS [wire|session|transport|desktop|bridge|vsockd]..." >&2
 	exit 2
 }
 
@@ -28,10 +28,10 @@ shift
 case $seconds in
 	''|*[!0-9]*) usage ;;
 esac
-targets=${*:-wire session transport desktop bridge}
+targets=${*:-wire session transport desktop bridge vsockd}
 for t in $targets; do
 	case $t in
-		wire|session|transport|desktop|bridge) ;;
+		wire|session|transport|desktop|bridge|vsockd) ;;
 		*) usage ;;
 	esac
 done
