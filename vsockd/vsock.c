@@ -52,6 +52,7 @@ struct conn {
 	 * yet, at most buf_alloc bytes (the credit we gave). */
 	uint8_t *buf;		/* buf_alloc bytes, allocated on first data */
 	uint32_t buf_head, buf_len;
+	uint32_t rx_cnt;	/* bytes the guest sent */
 	uint32_t fwd_cnt;	/* bytes written to the unix side */
 	uint32_t fwd_cnt_sent;	/* fwd_cnt as the guest last heard it */
 
@@ -545,8 +546,10 @@ static void conn_data(struct vmapp_vsock *vs, struct conn *c,
 		guest_violation(vs, c, "data after SHUTDOWN(SEND)");
 		return;
 	}
-	/* The credit we gave: buf_alloc minus what we still hold. */
-	if (len > cap - c->buf_len) {
+	/* The credit the guest was told: buf_alloc minus what it sent since
+	 * the fwd_cnt we last gave it.  It bounds what we hold, too: we
+	 * forwarded at least that much. */
+	if (len > cap - (c->rx_cnt - c->fwd_cnt_sent)) {
 		guest_violation(vs, c, "data beyond the credit given");
 		return;
 	}
@@ -567,6 +570,7 @@ static void conn_data(struct vmapp_vsock *vs, struct conn *c,
 		vmapp_vring_chain_read(chain, VMAPP_VSOCK_HDR_SIZE + (uint64_t)first, c->buf,
 				len - first);
 	c->buf_len += len;
+	c->rx_cnt += len;
 	if (conn_flush(vs, c) < 0)
 		close_conn(vs, c, true, "unix side gone");
 }
