@@ -58,18 +58,14 @@ CLIENT=$BUILD/bench/bench-client
 PROXY=$BUILD/proxy/vmapp-proxy
 AGENT=$BUILD/agent/vmapp-agent
 
-fail() {
-	echo "run-transport-benchmarks: $*" >&2
-	exit 1
-}
+BENCH_NAME=run-transport-benchmarks
+# shellcheck source-path=SCRIPTDIR source=lib-bench.sh
+. "$(dirname "$0")/lib-bench.sh"
+fail() { bench_fail "$@"; }
 
 [ -x "$CLIENT" ] || fail "$CLIENT is missing: build first (meson compile -C $BUILD)"
 command -v sway >/dev/null || fail "needs sway"
-if [ "$HZ" -gt 1000 ] || [ "$FAST_HZ" -gt 1000 ]; then
-	# wlroots 0.15 keeps the headless frame delay in whole ms: above
-	# 1000 Hz it is 0, the frame timer stops and the output never recovers.
-	fail "HZ or FAST_HZ above 1000 stops the headless output"
-fi
+check_hz "$HZ" "$FAST_HZ"
 case $PATTERN in gradient | noise) ;; *) fail "PATTERN is gradient or noise" ;; esac
 if [ "$WAYPIPE_LZ4" = 0 ]; then PATHS=${PATHS/wp-lz4/}; fi
 # shellcheck disable=SC2206
@@ -90,26 +86,6 @@ trap cleanup EXIT
 CLK_TCK=$(getconf CLK_TCK)
 
 # --- helpers ---------------------------------------------------------------
-
-median() {
-	printf '%s\n' "$@" | sort -g | awk '{ a[NR] = $1 }
-		END { if (NR == 0) print "nan";
-		      else if (NR % 2) print a[(NR + 1) / 2];
-		      else print (a[NR / 2] + a[NR / 2 + 1]) / 2 }'
-}
-min_of() { printf '%s\n' "$@" | sort -g | head -1; }
-max_of() { printf '%s\n' "$@" | sort -g | tail -1; }
-
-value() { awk -v k="$1" '$1 == k { print $2 }' "$2"; }
-
-wait_for() { # wait_for FILE: up to 10 s
-	for _ in $(seq 200); do
-		[ -e "$1" ] && return 0
-		sleep 0.05
-	done
-	echo "run-transport-benchmarks: $1 did not appear" >&2
-	return 1
-}
 
 # snap OUT LABEL=PID...: one line "label pid ticks ns" for each process of
 # the trees rooted at the PIDs (children found through ppid), except the
@@ -152,19 +128,6 @@ delta() {
 		NR == FNR { if ($1 == want) { t0[$2] = $3; s0[$2] = $4 } next }
 		$1 == want { dt += $3 - t0[$2]; ds += $4 - s0[$2] }
 		END { printf "%.2f %.2f\n", dt / tck / n * 1e6, ds / n / 1e3 }' "$1" "$2"
-}
-
-# tree_pids PID...: the PIDs and all their descendants.
-tree_pids() {
-	ps -e -o pid=,ppid= | awk -v roots="$*" '
-		{ parent[$1] = $2 }
-		END {
-			n = split(roots, r, " ")
-			for (i = 1; i <= n; i++) want[r[i]] = 1
-			for (p in parent)
-				for (a = p; a != "" && a != 0 && a != 1; a = parent[a])
-					if (a in want) { print p; break }
-		}'
 }
 
 declare -A R
@@ -332,18 +295,6 @@ run_one() {
 	fi
 }
 
-fmt() { # fmt LIST: "median (min-max)"
-	[ -z "${1// /}" ] && { echo "-"; return; }
-	# shellcheck disable=SC2086
-	printf '%.1f (%.1f-%.1f)' "$(median $1)" "$(min_of $1)" "$(max_of $1)"
-}
-
-ratio() { # ratio LIST_A LIST_B: median(A) / median(B)
-	if [ -z "${1// /}" ] || [ -z "${2// /}" ]; then echo "-"; return; fi
-	# shellcheck disable=SC2086
-	awk -v a="$(median $1)" -v b="$(median $2)" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "-" }'
-}
-
 row() { # row LABEL KEY: one cell a path, then vmapp/waypipe and vmapp/direct
 	local p line="| $1 |"
 	for p in direct vmapp waypipe wp-lz4; do
@@ -361,39 +312,14 @@ echo
 echo "command: $CMDLINE"
 SETTINGS="ROUNDS=$ROUNDS SYNC_N=$SYNC_N FRAMES_N=$FRAMES_N SIZE=$SIZE PATTERN=$PATTERN HZ=$HZ FAST_HZ=$FAST_HZ"
 echo "settings: $SETTINGS PATHS=\"${PATHS[*]}\""
-echo "commit: $(git -C "$(dirname "$0")" describe --always --dirty 2>/dev/null || echo unknown)"
-echo "date: $(date -u '+%Y-%m-%d %H:%M UTC')"
-echo "machine: $(nproc) CPUs, $(awk -F': ' '/model name/ { print $2; exit }' /proc/cpuinfo)," \
-	"$(. /etc/os-release && echo "$PRETTY_NAME"), kernel $(uname -r), load $(cut -d' ' -f1-3 /proc/loadavg)"
-echo "build: $BUILD, buildtype $(python3 -c 'import json, sys
-print(next(o["value"] for o in json.load(open(sys.argv[1])) if o["name"] == "buildtype"))' \
-	"$BUILD/meson-info/intro-buildoptions.json" 2>/dev/null || echo unknown)"
+bench_header "$BUILD"
 echo "waypipe: $(waypipe --version 2>/dev/null | head -1 || echo missing)"
 echo
 
 # --- headless sway -----------------------------------------------------------
 
-mkdir -m 700 "$WORK/run"
-cat >"$WORK/sway.conf" <<EOF
-xwayland disable
-output HEADLESS-1 resolution $SIZE background #203040 solid_color
-default_border none
-exec sh -c 'echo "\$WAYLAND_DISPLAY \$SWAYSOCK" > $WORK/env'
-EOF
-UNSHARE=()
-if [ "$(id -u)" = 0 ]; then UNSHARE=(unshare --user); fi # sway refuses to run as root
-XDG_RUNTIME_DIR=$WORK/run WLR_BACKENDS=headless WLR_RENDERER=pixman \
-	"${UNSHARE[@]}" sway -c "$WORK/sway.conf" >"$WORK/sway.log" 2>&1 &
-SWAY_PID=$!
-wait_for "$WORK/env" || exit 1
-read -r SWAY_DISPLAY SWAYSOCK <"$WORK/env"
-export XDG_RUNTIME_DIR=$WORK/run SWAYSOCK
-SWAY_DISPLAY=$WORK/run/$SWAY_DISPLAY
-set_hz() {
-	swaymsg -- output HEADLESS-1 mode --custom "$SIZE@${1}Hz" >/dev/null ||
-		fail "sway refused mode $SIZE@${1}Hz"
-}
-set_hz "$HZ"
+start_sway "$SIZE" || exit 1
+set_hz "$SIZE" "$HZ"
 FRAME_SETS=("f:$HZ")
 if [ "$FAST_HZ" != 0 ]; then FRAME_SETS+=("ffast:$FAST_HZ"); fi
 
@@ -442,13 +368,13 @@ for round in $(seq "$ROUNDS"); do
 		run_one "$p" sync sync "$SYNC_N" || FAILED=$((FAILED + 1))
 	done
 	for set in "${FRAME_SETS[@]}"; do
-		set_hz "${set#*:}"
+		set_hz "$SIZE" "${set#*:}"
 		for p in "${order[@]}"; do
 			run_one "$p" "${set%:*}" frames "$FRAMES_N" "$SIZE" "$PATTERN" ||
 				FAILED=$((FAILED + 1))
 		done
 	done
-	set_hz "$HZ"
+	set_hz "$SIZE" "$HZ"
 done
 echo
 
