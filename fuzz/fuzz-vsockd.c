@@ -31,6 +31,7 @@
 #include <unistd.h>
 
 #include "fuzz.h"
+#include "log.h"
 #include "vhost-user.h"
 #include "vring.h"
 #include "vsock.h"
@@ -42,6 +43,30 @@
 static uint8_t ram[RAM_SIZE] __attribute__((aligned(4096)));
 static int peers[MAX_PEERS];
 static size_t n_peers;
+
+/* A clock that jumps a second a line: the limiter never holds one back. */
+static uint64_t trace_clock(void *data)
+{
+	uint64_t *now = data;
+	return *now += UINT64_C(1000000000);
+}
+
+/* Every line the guest causes under VMAPP_FUZZ_TRACE; none otherwise, so
+ * that the fuzzer runs at full speed. */
+static struct vmapp_log *fuzz_log(void)
+{
+	static struct vmapp_log log;
+	static uint64_t now;
+	static bool ready;
+
+	if (!fuzz_trace())
+		return NULL;
+	if (!ready) {
+		vmapp_log_init(&log, stderr, trace_clock, &now);
+		ready = true;
+	}
+	return &log;
+}
 
 static int connect_pair(void *data, const struct vmapp_vsock_forward *forward,
 		bool *ret_connecting)
@@ -95,7 +120,7 @@ static void fuzz_vhost(const uint8_t *data, size_t size)
 	 * may block: the replies go to a socket nobody reads, within its
 	 * buffer for any input this size. */
 	shutdown(sv[1], SHUT_WR);
-	struct vmapp_vhost *vh = vmapp_vhost_create(sv[0], 3, fuzz_trace(), -1, 0);
+	struct vmapp_vhost *vh = vmapp_vhost_create(sv[0], 3, fuzz_trace(), fuzz_log(), -1, 0);
 	FUZZ_CHECK(vh);
 	int r;
 	for (int i = 0; i < 4096 && (r = vmapp_vhost_dispatch(vh)) > 0; i++)
@@ -131,6 +156,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		.forwards = forwards,
 		.n_forwards = 2,
 		.verbose = fuzz_trace(),
+		.log = fuzz_log(),
 		/* Small, so that inputs reach the limits. */
 		.buf_alloc = 4096,
 		.max_conns = 4,

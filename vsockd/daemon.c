@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "daemon.h"
+#include "log.h"
 #include "vhost-user.h"
 
 /* epoll data: the front-end, the kick eventfds, then the connections. */
@@ -149,9 +150,11 @@ int vmapp_vsockd_run(const struct vmapp_vsockd_options *options)
 		return r;
 	}
 
+	struct vmapp_log log;
+	vmapp_log_init(&log, stderr, NULL, NULL);
 	int r = -ENOMEM;
 	struct vmapp_vhost *vh = vmapp_vhost_create(fd, options->guest_cid, options->verbose,
-			epfd, EV_KICK_BASE);
+			&log, epfd, EV_KICK_BASE);
 	struct vmapp_vsock *vs = NULL;
 	if (vh) {
 		struct vmapp_vsock_config config = {
@@ -159,6 +162,7 @@ int vmapp_vsockd_run(const struct vmapp_vsockd_options *options)
 			.forwards = options->forwards,
 			.n_forwards = options->n_forwards,
 			.verbose = options->verbose,
+			.log = &log,
 			.epoll_fd = epfd,
 			.epoll_base = EV_CONN_BASE,
 		};
@@ -166,9 +170,12 @@ int vmapp_vsockd_run(const struct vmapp_vsockd_options *options)
 				&vh->rings[VMAPP_VHOST_RING_TX], &vh->mem);
 	}
 	if (vs)
-		r = serve(epfd, vh, vs);
+		r = 0;
 	else
 		fprintf(stderr, "vmapp-vsockd: out of memory\n");
+	if (r == 0)
+		r = serve(epfd, vh, vs);
+	vmapp_log_flush(&log);
 	if (r == 0 && options->verbose)
 		fprintf(stderr, "vmapp-vsockd: front-end hung up\n");
 	vmapp_vsock_destroy(vs);

@@ -76,7 +76,7 @@ static void remap_rings(struct vmapp_vhost *vh)
 	for (int i = 0; i < VMAPP_VHOST_N_RINGS; i++) {
 		struct vmapp_vring *vr = &vh->rings[i];
 		if (vr->num && vr->addr_set && vmapp_vring_map(vr, &vh->mem, false) < 0)
-			fprintf(stderr, "vmapp-vsockd: ring %d: not inside the new memory table\n", i);
+			vmapp_log_limited(vh->log, "ring %d: not inside the new memory table", i);
 	}
 }
 
@@ -115,7 +115,7 @@ static void reset_rings(struct vmapp_vhost *vh)
 }
 
 struct vmapp_vhost *vmapp_vhost_create(int fd, uint64_t guest_cid, bool verbose,
-		int epoll_fd, uint64_t kick_base)
+		struct vmapp_log *log, int epoll_fd, uint64_t kick_base)
 {
 	struct vmapp_vhost *vh = calloc(1, sizeof(*vh));
 	if (!vh) {
@@ -125,6 +125,7 @@ struct vmapp_vhost *vmapp_vhost_create(int fd, uint64_t guest_cid, bool verbose,
 	vh->fd = fd;
 	vh->guest_cid = guest_cid;
 	vh->verbose = verbose;
+	vh->log = log;
 	vh->epoll_fd = epoll_fd;
 	vh->kick_base = kick_base;
 	for (int i = 0; i < VMAPP_VHOST_N_RINGS; i++) {
@@ -301,7 +302,7 @@ static int set_mem_table(struct vmapp_vhost *vh, struct msg *m)
 		offset = le64toh(offset);
 		if (size == 0 || offset > SIZE_MAX - size || gpa > UINT64_MAX - size ||
 		    uva > UINT64_MAX - size) {
-			fprintf(stderr, "vmapp-vsockd: SET_MEM_TABLE: region %u: bad size or offset\n", i);
+			vmapp_log_limited(vh->log, "SET_MEM_TABLE: region %u: bad size or offset", i);
 			r = -EINVAL;
 			break;
 		}
@@ -320,8 +321,8 @@ static int set_mem_table(struct vmapp_vhost *vh, struct msg *m)
 			.ptr = (uint8_t *)map + offset,
 		};
 		if (vh->verbose)
-			fprintf(stderr, "vmapp-vsockd: memory region %u: guest 0x%" PRIx64
-					", %" PRIu64 " MiB\n", i, gpa, size >> 20);
+			vmapp_log_limited(vh->log, "memory region %u: guest 0x%" PRIx64
+					", %" PRIu64 " MiB", i, gpa, size >> 20);
 	}
 	close_fds(m);
 	if (r < 0)
@@ -337,7 +338,7 @@ static int set_mem_table(struct vmapp_vhost *vh, struct msg *m)
 static int ring_index(struct vmapp_vhost *vh, const struct msg *m, uint32_t index)
 {
 	if (index >= VMAPP_VHOST_N_RINGS) {
-		fprintf(stderr, "vmapp-vsockd: %s: no ring %" PRIu32 "\n",
+		vmapp_log_limited(vh->log, "%s: no ring %" PRIu32,
 				vmapp_vhost_request_name(m->request), index);
 		return -EINVAL;
 	}
@@ -374,7 +375,7 @@ static int set_vring_fd(struct vmapp_vhost *vh, struct msg *m)
 		if (!(vh->features & (1ull << VMAPP_VHOST_USER_F_PROTOCOL_FEATURES)))
 			vr->enabled = true;
 		if (vh->verbose)
-			fprintf(stderr, "vmapp-vsockd: ring %d (%s) started: %u entries%s%s\n",
+			vmapp_log_limited(vh->log, "ring %d (%s) started: %u entries%s%s",
 					index, ring_name(index), vr->num,
 					vr->desc ? "" : ", not mapped",
 					vr->enabled ? ", enabled" : "");
@@ -414,7 +415,7 @@ static int handle(struct vmapp_vhost *vh, struct msg *m)
 			return -EBADMSG;
 		uint64_t untrusted_features = payload_u64(m);
 		if (untrusted_features & ~OFFERED_FEATURES) {
-			fprintf(stderr, "vmapp-vsockd: SET_FEATURES: 0x%" PRIx64 " not offered\n",
+			vmapp_log_limited(vh->log, "SET_FEATURES: 0x%" PRIx64 " not offered",
 					untrusted_features & ~OFFERED_FEATURES);
 			return -EINVAL;
 		}
@@ -430,8 +431,8 @@ static int handle(struct vmapp_vhost *vh, struct msg *m)
 			return -EBADMSG;
 		uint64_t untrusted_features = payload_u64(m);
 		if (untrusted_features & ~OFFERED_PROTOCOL_FEATURES) {
-			fprintf(stderr, "vmapp-vsockd: SET_PROTOCOL_FEATURES: 0x%" PRIx64
-					" not offered\n",
+			vmapp_log_limited(vh->log, "SET_PROTOCOL_FEATURES: 0x%" PRIx64
+					" not offered",
 					untrusted_features & ~OFFERED_PROTOCOL_FEATURES);
 			return -EINVAL;
 		}
@@ -470,8 +471,8 @@ static int handle(struct vmapp_vhost *vh, struct msg *m)
 		if (m->request == VMAPP_VHOST_SET_VRING_NUM) {
 			int r = vmapp_vring_set_num(vr, untrusted_num);
 			if (r < 0) {
-				fprintf(stderr, "vmapp-vsockd: SET_VRING_NUM: ring %d: bad size %"
-						PRIu32 "\n", index, untrusted_num);
+				vmapp_log_limited(vh->log, "SET_VRING_NUM: ring %d: bad size %"
+						PRIu32, index, untrusted_num);
 				return r;
 			}
 			if (vr->addr_set)
@@ -489,7 +490,7 @@ static int handle(struct vmapp_vhost *vh, struct msg *m)
 				return -EINVAL;
 			vr->enabled = untrusted_num;
 			if (vh->verbose)
-				fprintf(stderr, "vmapp-vsockd: ring %d (%s) %s\n", index,
+				vmapp_log_limited(vh->log, "ring %d (%s) %s", index,
 						ring_name(index), vr->enabled ? "enabled" : "disabled");
 			return 0;
 		}
@@ -497,7 +498,7 @@ static int handle(struct vmapp_vhost *vh, struct msg *m)
 		vr->started = false;
 		set_kick(vh, index, -1);
 		if (vh->verbose)
-			fprintf(stderr, "vmapp-vsockd: ring %d (%s) stopped at %u\n", index,
+			vmapp_log_limited(vh->log, "ring %d (%s) stopped at %u", index,
 					ring_name(index), vr->last_avail);
 		uint32_t state[2] = { htole32((uint32_t)index), htole32(vr->last_avail) };
 		return send_reply(vh, m, state, sizeof(state));
@@ -519,8 +520,8 @@ static int handle(struct vmapp_vhost *vh, struct msg *m)
 		vr->addr_set = true;
 		vr->broken = false;
 		if (vmapp_vring_map(vr, &vh->mem, true) < 0) {
-			fprintf(stderr, "vmapp-vsockd: SET_VRING_ADDR: ring %d: not inside guest "
-					"memory, or misaligned\n", index);
+			vmapp_log_limited(vh->log, "SET_VRING_ADDR: ring %d: not inside guest "
+					"memory, or misaligned", index);
 			return -EINVAL;
 		}
 		return 0;
@@ -542,8 +543,8 @@ static int handle(struct vmapp_vhost *vh, struct msg *m)
 			return -EBADMSG;
 		if (untrusted_offset > VSOCK_CONFIG_SIZE ||
 		    untrusted_size > VSOCK_CONFIG_SIZE - untrusted_offset) {
-			fprintf(stderr, "vmapp-vsockd: GET_CONFIG: bytes %" PRIu32 "+%" PRIu32
-					" outside the config\n", untrusted_offset, untrusted_size);
+			vmapp_log_limited(vh->log, "GET_CONFIG: bytes %" PRIu32 "+%" PRIu32
+					" outside the config", untrusted_offset, untrusted_size);
 			/* An empty reply is the failure the front-end sees. */
 			return send_reply(vh, m, NULL, 0);
 		}
@@ -555,10 +556,10 @@ static int handle(struct vmapp_vhost *vh, struct msg *m)
 	}
 	case VMAPP_VHOST_SET_CONFIG:
 		/* The guest CID is ours to set, not the front-end's. */
-		fprintf(stderr, "vmapp-vsockd: SET_CONFIG refused\n");
+		vmapp_log_limited(vh->log, "SET_CONFIG refused");
 		return -EINVAL;
 	default:
-		fprintf(stderr, "vmapp-vsockd: front-end request %" PRIu32 " (%s) not supported\n",
+		vmapp_log_limited(vh->log, "front-end request %" PRIu32 " (%s) not supported",
 				m->request, vmapp_vhost_request_name(m->request));
 		close_fds(m);
 		return -EINVAL;
@@ -582,7 +583,7 @@ int vmapp_vhost_dispatch(struct vmapp_vhost *vh)
 		return r;
 
 	if (vh->verbose)
-		fprintf(stderr, "vmapp-vsockd: front-end: %s\n", vmapp_vhost_request_name(m.request));
+		vmapp_log_limited(vh->log, "front-end: %s", vmapp_vhost_request_name(m.request));
 	size_t n_fds = m.n_fds;
 	r = handle(vh, &m);
 	close_fds(&m);

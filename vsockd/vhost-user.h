@@ -7,6 +7,11 @@
  * The front-end is QEMU, which the guest can reach but not drive at will;
  * its messages are still checked for size and fd count, and a malformed
  * one ends the connection rather than the process's memory safety.
+ *
+ * What ends the connection is logged as is; what does not (a refused
+ * request, the verbose log of rings the guest resets) goes through the
+ * rate limit of log.h: a guest that resets its device in a loop makes
+ * the front-end send the same messages in a loop.
  */
 #ifndef VMAPP_VHOST_USER_H
 #define VMAPP_VHOST_USER_H
@@ -14,6 +19,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "log.h"
 #include "vring.h"
 
 /* vhost-user-vsock's back-end rings; the event queue stays in QEMU. */
@@ -71,6 +77,7 @@ struct vmapp_vhost {
 	int fd;			/* the front-end connection, owned */
 	uint64_t guest_cid;
 	bool verbose;
+	struct vmapp_log *log;	/* borrowed; NULL: refusals are not logged */
 
 	uint64_t features;	/* acked by SET_FEATURES */
 	uint64_t protocol_features;
@@ -92,9 +99,10 @@ struct vmapp_vhost {
 	bool reset;
 };
 
-/* Takes ownership of fd; NULL on allocation failure (fd then closed). */
+/* Takes ownership of fd; NULL on allocation failure (fd then closed).
+ * log may be NULL. */
 struct vmapp_vhost *vmapp_vhost_create(int fd, uint64_t guest_cid, bool verbose,
-		int epoll_fd, uint64_t kick_base);
+		struct vmapp_log *log, int epoll_fd, uint64_t kick_base);
 void vmapp_vhost_destroy(struct vmapp_vhost *vh);	/* NULL allowed */
 
 /*

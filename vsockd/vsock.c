@@ -164,7 +164,7 @@ struct vmapp_vsock *vmapp_vsock_create(const struct vmapp_vsock_config *config,
 
 static void log_conn(const struct vmapp_vsock *vs, const struct conn *c, const char *what)
 {
-	fprintf(stderr, "vmapp-vsockd: guest port %" PRIu32 " to port %" PRIu32 ": %s\n",
+	vmapp_log_limited(vs->config.log, "guest port %" PRIu32 " to port %" PRIu32 ": %s",
 			c->guest_port, c->host_port, what);
 }
 
@@ -183,7 +183,7 @@ static void ctrl_push(struct vmapp_vsock *vs, const struct vmapp_vsock_hdr *hdr)
 	if (vs->ctrl_len == CTRL_QUEUE_MAX) {
 		/* Not reached while TX is held back when the queue is full;
 		 * kept for the connection resets from the unix side. */
-		fprintf(stderr, "vmapp-vsockd: reply queue full, RST dropped\n");
+		vmapp_log_limited(vs->config.log, "reply queue full, RST dropped");
 		return;
 	}
 	vs->ctrl[(vs->ctrl_head + vs->ctrl_len) % CTRL_QUEUE_MAX] = *hdr;
@@ -258,7 +258,7 @@ static int pop_rx(struct vmapp_vsock *vs, struct vmapp_vring_chain *chain)
 		if (r == 0)
 			return 0;
 		if (r < 0) {
-			fprintf(stderr, "vmapp-vsockd: guest: rx ring: %s%s\n",
+			vmapp_log_limited(vs->config.log, "guest: rx ring: %s%s",
 					vmapp_vring_rule_name(rule),
 					vs->rx->broken ? ", ring no longer served" : ", chain dropped");
 			vs->signal_rx = true;
@@ -267,8 +267,8 @@ static int pop_rx(struct vmapp_vsock *vs, struct vmapp_vring_chain *chain)
 			continue;
 		}
 		if (chain->readable > 0 || chain->writable < VMAPP_VSOCK_HDR_SIZE) {
-			fprintf(stderr, "vmapp-vsockd: guest: rx ring: a buffer that is not a "
-					"writable %d bytes or more, dropped\n", VMAPP_VSOCK_HDR_SIZE);
+			vmapp_log_limited(vs->config.log, "guest: rx ring: a buffer that is not a "
+					"writable %d bytes or more, dropped", VMAPP_VSOCK_HDR_SIZE);
 			vmapp_vring_push(vs->rx, chain->head, 0);
 			vs->signal_rx = true;
 			continue;
@@ -421,7 +421,7 @@ void vmapp_vsock_handle_conn(struct vmapp_vsock *vs, uint32_t slot, uint32_t eve
 		if (err == EINPROGRESS || err == EALREADY)
 			return;
 		if (err) {
-			fprintf(stderr, "vmapp-vsockd: port %" PRIu32 ": connect %s: %s\n",
+			vmapp_log_limited(vs->config.log, "port %" PRIu32 ": connect %s: %s",
 					c->host_port, c->path, strerror(err));
 			close_conn(vs, c, true, "connect failed");
 			return;
@@ -477,8 +477,8 @@ static void reply_rst(struct vmapp_vsock *vs, const struct vmapp_vsock_hdr *untr
 
 static void guest_violation(struct vmapp_vsock *vs, struct conn *c, const char *rule)
 {
-	fprintf(stderr, "vmapp-vsockd: guest: port %" PRIu32 " to port %" PRIu32
-			": %s, connection reset\n", c->guest_port, c->host_port, rule);
+	vmapp_log_limited(vs->config.log, "guest: port %" PRIu32 " to port %" PRIu32
+			": %s, connection reset", c->guest_port, c->host_port, rule);
 	close_conn(vs, c, true, "reset after a protocol violation");
 }
 
@@ -490,8 +490,8 @@ static void open_conn(struct vmapp_vsock *vs, const struct vmapp_vsock_hdr *untr
 			forward = &vs->config.forwards[i];
 	if (!forward) {
 		if (vs->config.verbose)
-			fprintf(stderr, "vmapp-vsockd: guest port %" PRIu32 " to port %" PRIu32
-					": no such forward, reset\n",
+			vmapp_log_limited(vs->config.log, "guest port %" PRIu32 " to port %" PRIu32
+					": no such forward, reset",
 					untrusted_hdr->src_port, untrusted_hdr->dst_port);
 		reply_rst(vs, untrusted_hdr);
 		return;
@@ -501,8 +501,8 @@ static void open_conn(struct vmapp_vsock *vs, const struct vmapp_vsock_hdr *untr
 		if (!vs->conns[i].used)
 			c = &vs->conns[i];
 	if (!c) {
-		fprintf(stderr, "vmapp-vsockd: guest port %" PRIu32 " to port %" PRIu32
-				": %u connections already, reset\n", untrusted_hdr->src_port,
+		vmapp_log_limited(vs->config.log, "guest port %" PRIu32 " to port %" PRIu32
+				": %u connections already, reset", untrusted_hdr->src_port,
 				untrusted_hdr->dst_port, vs->config.max_conns);
 		reply_rst(vs, untrusted_hdr);
 		return;
@@ -511,7 +511,7 @@ static void open_conn(struct vmapp_vsock *vs, const struct vmapp_vsock_hdr *untr
 	bool connecting;
 	int fd = vs->config.connect(vs->config.connect_data, forward, &connecting);
 	if (fd < 0) {
-		fprintf(stderr, "vmapp-vsockd: port %" PRIu32 ": connect %s: %s\n",
+		vmapp_log_limited(vs->config.log, "port %" PRIu32 ": connect %s: %s",
 				forward->port, forward->path, strerror(-fd));
 		reply_rst(vs, untrusted_hdr);
 		return;
@@ -558,7 +558,7 @@ static void conn_data(struct vmapp_vsock *vs, struct conn *c,
 	if (!c->buf) {
 		c->buf = malloc(cap);
 		if (!c->buf) {
-			fprintf(stderr, "vmapp-vsockd: out of memory\n");
+			vmapp_log_limited(vs->config.log, "out of memory");
 			close_conn(vs, c, true, "out of memory");
 			return;
 		}
@@ -582,8 +582,8 @@ static void handle_packet(struct vmapp_vsock *vs, const struct vmapp_vring_chain
 	struct vmapp_vsock_hdr untrusted_hdr;
 
 	if (chain->writable > 0 || chain->readable < VMAPP_VSOCK_HDR_SIZE) {
-		fprintf(stderr, "vmapp-vsockd: guest: tx ring: a packet that is not a "
-				"readable header and payload, dropped\n");
+		vmapp_log_limited(vs->config.log, "guest: tx ring: a packet that is not a "
+				"readable header and payload, dropped");
 		return;
 	}
 	vmapp_vring_chain_read(chain, 0, wire, sizeof(wire));
@@ -591,14 +591,14 @@ static void handle_packet(struct vmapp_vsock *vs, const struct vmapp_vring_chain
 
 	/* The guest speaks for its own CID only. */
 	if (untrusted_hdr.src_cid != vs->config.guest_cid) {
-		fprintf(stderr, "vmapp-vsockd: guest: a packet from CID %" PRIu64
-				", not its own, dropped\n", untrusted_hdr.src_cid);
+		vmapp_log_limited(vs->config.log, "guest: a packet from CID %" PRIu64
+				", not its own, dropped", untrusted_hdr.src_cid);
 		return;
 	}
 	if (untrusted_hdr.len > chain->readable - VMAPP_VSOCK_HDR_SIZE ||
 	    untrusted_hdr.len > MAX_PKT_PAYLOAD) {
-		fprintf(stderr, "vmapp-vsockd: guest: a packet whose length %" PRIu32
-				" is not in its buffer, dropped\n", untrusted_hdr.len);
+		vmapp_log_limited(vs->config.log, "guest: a packet whose length %" PRIu32
+				" is not in its buffer, dropped", untrusted_hdr.len);
 		struct conn *c = find_conn(vs, untrusted_hdr.src_port, untrusted_hdr.dst_port);
 		if (c)
 			guest_violation(vs, c, "bad packet length");
@@ -610,8 +610,8 @@ static void handle_packet(struct vmapp_vsock *vs, const struct vmapp_vring_chain
 	if (untrusted_hdr.dst_cid != VMAPP_VSOCK_HOST_CID ||
 	    untrusted_hdr.type != VMAPP_VSOCK_TYPE_STREAM) {
 		if (vs->config.verbose)
-			fprintf(stderr, "vmapp-vsockd: guest port %" PRIu32 " to CID %" PRIu64
-					" port %" PRIu32 " type %u: reset\n",
+			vmapp_log_limited(vs->config.log, "guest port %" PRIu32 " to CID %" PRIu64
+					" port %" PRIu32 " type %u: reset",
 					untrusted_hdr.src_port, untrusted_hdr.dst_cid,
 					untrusted_hdr.dst_port, untrusted_hdr.type);
 		reply_rst(vs, &untrusted_hdr);
@@ -676,7 +676,7 @@ static bool process_tx(struct vmapp_vsock *vs)
 			return true;
 		vs->signal_tx = true;
 		if (r < 0) {
-			fprintf(stderr, "vmapp-vsockd: guest: tx ring: %s%s\n",
+			vmapp_log_limited(vs->config.log, "guest: tx ring: %s%s",
 					vmapp_vring_rule_name(rule),
 					vs->tx->broken ? ", ring no longer served" : ", chain dropped");
 			if (vs->tx->broken)
@@ -767,7 +767,7 @@ static void rearm(struct vmapp_vsock *vs)
 					c->fd, &ev);
 		}
 		if (r < 0) {
-			fprintf(stderr, "vmapp-vsockd: epoll_ctl: %s\n", strerror(errno));
+			vmapp_log_limited(vs->config.log, "epoll_ctl: %s", strerror(errno));
 			close_conn(vs, c, true, "epoll failed");
 			continue;
 		}

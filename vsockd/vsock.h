@@ -8,7 +8,8 @@
  *
  * Every header field read from the TX ring is the guest's and checked
  * before use; a violation resets that connection (or drops the packet)
- * and is logged, never more.
+ * and is logged, never more, and rate-limited (log.h): a guest looping
+ * over bad packets does not fill the host's disk.
  */
 #ifndef VMAPP_VSOCK_H
 #define VMAPP_VSOCK_H
@@ -17,6 +18,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "log.h"
 #include "vring.h"
 
 #define VMAPP_VSOCK_HOST_CID 2
@@ -62,6 +64,9 @@ struct vmapp_vsock_config {
 	const struct vmapp_vsock_forward *forwards;	/* borrowed */
 	size_t n_forwards;
 	bool verbose;
+	/* Every line this device writes is the guest's doing: all go
+	 * through this limiter.  Borrowed; NULL: nothing is written. */
+	struct vmapp_log *log;
 	uint32_t buf_alloc;	/* per connection; 0: 256 KiB */
 	unsigned max_conns;	/* 0: 64 */
 	/* Connection fds go into this epoll set with data.u64 = epoll_base

@@ -65,7 +65,7 @@ static uint8_t *ram;
 static int ram_fd;
 static int fe = -1;		/* the front-end's connection */
 static pid_t daemon_pid;
-static char dir[32], sock_path[64], fwd_path[64];
+static char dir[32], sock_path[64], fwd_path[64], log_path[64];
 
 struct ring {
 	uint64_t off;		/* desc at off, avail at off + 0x1000, used at off + 0x2000 */
@@ -193,6 +193,10 @@ static void start_daemon(const char *extra_forward)
 	CHECK(daemon_pid >= 0);
 	if (daemon_pid == 0) {
 		const char *bin = getenv("VMAPP_VSOCKD");
+		/* Its log, to count lines in. */
+		int log = open(log_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+		if (log < 0 || dup2(log, 2) < 0)
+			_exit(127);
 		execl(bin, bin, "--socket", sock_path, "--guest-cid", "3", "--forward", fwd,
 				"--forward", fwd2, "--verbose", (char *)NULL);
 		_exit(127);
@@ -220,6 +224,27 @@ static int wait_daemon(void)
 	}
 	CHECK(!"vmapp-vsockd did not exit");
 	return -1;
+}
+
+/* The daemon's log so far, NUL-terminated; the caller frees it. */
+static char *read_log(void)
+{
+	FILE *f = fopen(log_path, "re");
+	CHECK(f);
+	char *text = calloc(1, 1 << 20);
+	CHECK(text);
+	size_t n = fread(text, 1, (1 << 20) - 1, f);
+	text[n] = '\0';
+	fclose(f);
+	return text;
+}
+
+static size_t count(const char *text, const char *needle)
+{
+	size_t n = 0;
+	for (const char *p = text; (p = strstr(p, needle)); p += strlen(needle))
+		n++;
+	return n;
 }
 
 /* ---- the guest's driver ---- */
@@ -660,6 +685,7 @@ int main(void)
 	snprintf(dir, sizeof(dir), "/tmp/test-vsockd.XXXXXX");
 	CHECK(mkdtemp(dir));
 	snprintf(fwd_path, sizeof(fwd_path), "%s/fwd.sock", dir);
+	snprintf(log_path, sizeof(log_path), "%s/vsockd.log", dir);
 
 	ram_fd = memfd_create("guest-ram", MFD_CLOEXEC);
 	CHECK(ram_fd >= 0 && ftruncate(ram_fd, RAM_SIZE) == 0);
@@ -698,6 +724,25 @@ int main(void)
 	tx_send(&p, NULL, 0, false);
 	expect_rst(5004, PORT);
 	fprintf(stderr, "test-vsockd: refusals done\n");
+
+	/* A guest looping over a bad packet does not fill the host's disk:
+	 * after the burst, its lines are held back, and counted. */
+	char *log = read_log();
+	size_t before = count(log, "a packet from CID 77");
+	free(log);
+	CHECK(before == 0);
+	for (int i = 0; i < 500; i++) {
+		p = guest_pkt(5100, PORT, OP_REQUEST);
+		p.src_cid = 77;
+		tx_send(&p, NULL, 0, false);
+	}
+	log = read_log();
+	size_t flood = count(log, "a packet from CID 77");
+	free(log);
+	/* Bounded by the burst, and the time the loop took at five a
+	 * second. */
+	CHECK(flood > 0 && flood < 100);
+	fprintf(stderr, "test-vsockd: 500 bad packets, %zu lines\n", flood);
 
 	/* A connection: data both ways, more than a buf_alloc each. */
 	int fd = guest_connect(lfd, 6000, false);
@@ -751,9 +796,14 @@ int main(void)
 	hostile_chains(lfd);
 	fprintf(stderr, "test-vsockd: hostile chains done\n");
 
-	/* The front-end goes: the back-end exits 0. */
+	/* The front-end goes: the back-end exits 0, and says how many
+	 * lines it held back. */
 	close(fe);
 	CHECK(wait_daemon() == 0);
+	log = read_log();
+	CHECK(count(log, " suppressed (more than 5 a second)\n") > 0);
+	fprintf(stderr, "--- vmapp-vsockd's log\n%s---\n", log);
+	free(log);
 
 	/* A malformed message ends it with 1: SET_MEM_TABLE without its fd. */
 	start_daemon(missing);
@@ -768,6 +818,7 @@ int main(void)
 	close(fe);
 
 	unlink(fwd_path);
+	unlink(log_path);
 	rmdir(dir);
 	fprintf(stderr, "test-vsockd: all passed\n");
 	return 0;
