@@ -5,7 +5,7 @@ set -euo pipefail
 
 build=(
 	meson ninja-build pkg-config gcc python3
-	libwayland-dev libwayland-bin wayland-protocols
+	libwayland-dev libwayland-bin wayland-protocols libseccomp-dev
 )
 run=(
 	foot

@@ -10,6 +10,7 @@
 
 #include "daemon.h"
 #include "log.h"
+#include "sandbox.h"
 #include "vhost-user.h"
 
 /* epoll data: the front-end, the kick eventfds, then the connections. */
@@ -169,10 +170,17 @@ int vmapp_vsockd_run(const struct vmapp_vsockd_options *options)
 		vs = vmapp_vsock_create(&config, &vh->rings[VMAPP_VHOST_RING_RX],
 				&vh->rings[VMAPP_VHOST_RING_TX], &vh->mem);
 	}
-	if (vs)
-		r = 0;
-	else
+	if (!vs) {
 		fprintf(stderr, "vmapp-vsockd: out of memory\n");
+	} else {
+		/* Everything that needs more than the loop is done: the
+		 * guest's memory is parsed from here on, under the filter. */
+		r = vmapp_vsockd_sandbox();
+		if (r < 0)
+			fprintf(stderr, "vmapp-vsockd: seccomp filter: %s\n", strerror(-r));
+		else if (options->verbose)
+			fprintf(stderr, "vmapp-vsockd: seccomp filter on\n");
+	}
 	if (r == 0)
 		r = serve(epfd, vh, vs);
 	vmapp_log_flush(&log);

@@ -247,6 +247,28 @@ static size_t count(const char *text, const char *needle)
 	return n;
 }
 
+/* The daemon serves the guest under its seccomp filter (mode 2) with
+ * no new privileges. */
+static void check_sandboxed(void)
+{
+	char path[64];
+	snprintf(path, sizeof(path), "/proc/%d/status", (int)daemon_pid);
+	FILE *f = fopen(path, "re");
+	CHECK(f);
+	char line[256];
+	bool seccomp = false, nnp = false;
+	while (fgets(line, sizeof(line), f)) {
+		if (!strcmp(line, "Seccomp:\t2\n"))
+			seccomp = true;
+		if (!strcmp(line, "NoNewPrivs:\t1\n"))
+			nnp = true;
+	}
+	fclose(f);
+	CHECK(seccomp);
+	CHECK(nnp);
+	fprintf(stderr, "test-vsockd: seccomp filter on, no new privileges\n");
+}
+
 /* ---- the guest's driver ---- */
 
 static void put_desc(struct ring *r, unsigned i, uint64_t gpa, uint32_t len, uint16_t flags,
@@ -702,6 +724,7 @@ int main(void)
 	start_daemon(missing);
 	handshake();
 	fprintf(stderr, "test-vsockd: handshake done\n");
+	check_sandboxed();
 
 	/* Refused: a port without a forward, a forward whose socket is
 	 * not there, a type other than stream, a CID other than the host,
