@@ -21,7 +21,8 @@ struct vmapp_vsockd_options {
 	bool verbose;
 };
 
-/* Listens on socket_path, serves one front-end until it hangs up.
+/* Listens on socket_path, serves one front-end until it hangs up: once
+ * it is accepted, under the seccomp filter of sandbox.h, for good.
  * Returns 0 then, -errno on failure (logged). */
 int vmapp_vsockd_run(const struct vmapp_vsockd_options *options);
 
