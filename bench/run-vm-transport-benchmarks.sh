@@ -22,7 +22,7 @@
 #   vsock   /home/app/share/bench-client ARGS >OUT 2>&1'` (and -vsock):
 #           bench-client in the guest as the user app, through the agent,
 #           the transport and the VM's proxy to the same sway.  The guest
-#           command's output does not come back through vmapp-proxy, so
+#           command's output is not taken from vmapp-proxy, so
 #           the client writes it into the shared folder (sh only opens
 #           the file and execs it).
 # Benchmarks, each in ROUNDS rounds that interleave the paths (the order
@@ -54,12 +54,13 @@
 # SYNC_N=1000: some 3 to 5 s under TCG.
 #
 # BUILD_DIR (default ./build) holds bench/bench-client, proxy/vmapp-proxy,
-# vmspawn/vmapp-vm and agent/vmapp-agent (for the image).  Environment:
+# vmspawn/vmapp-vm, vsockd/vmapp-vsockd and agent/vmapp-agent (for the
+# image); they are copied at the start and only the copies run.  Environment:
 # ROUNDS (5), SYNC_N (1000), FRAMES_N (100), SIZE (1280x720), PATTERN
 # (gradient or noise), HZ (1000, at most 1000), CPUS (1), RUN_TIMEOUT (300
 # s for one run), BOOT_TIMEOUT (600 s for a boot).  Needs sway, qemu,
-# mmdebstrap (for the image, the first time); not part of CI.  About 10
-# minutes with the defaults under TCG, plus the image the first time.
+# mmdebstrap (for the image, the first time); not part of CI.  About 8
+# minutes with the defaults under TCG, plus the image when it is built.
 set -uo pipefail
 
 CMDLINE="$0${*:+ $*}"
@@ -83,13 +84,14 @@ CLIENT=$BUILD/bench/bench-client
 PROXY=$BUILD/proxy/vmapp-proxy
 VM_CLI=$BUILD/vmspawn/vmapp-vm
 AGENT=$BUILD/agent/vmapp-agent
+VSOCKD=$BUILD/vsockd/vmapp-vsockd
 BUILD_IMAGE=$(dirname "$0")/../vmspawn/image/build-image.sh
 CACHE=${VMAPP_E2E_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/vmapp-test}
 IMAGE=$CACHE/image-foot
 IMAGE_PACKAGES="foot fonts-dejavu-core firefox-esr"
 GUEST_SHARE=/home/app/share
 
-for f in "$CLIENT" "$PROXY" "$VM_CLI" "$AGENT"; do
+for f in "$CLIENT" "$PROXY" "$VM_CLI" "$AGENT" "$VSOCKD"; do
 	[ -x "$f" ] || bench_fail "$f is missing: build first (meson compile -C $BUILD)"
 done
 for c in sway swaymsg qemu-system-x86_64; do
@@ -103,6 +105,7 @@ declare -A VM=([serial]=vmbench-serial [vsock]=vmbench-vsock)
 
 WORK=$(mktemp -d /tmp/vmapp-vmbench.XXXXXX)
 export XDG_CONFIG_HOME=$WORK/config XDG_STATE_HOME=$WORK/state XDG_DATA_HOME=$WORK/data
+unset WAYLAND_DISPLAY SWAYSOCK
 SWAY_PID=
 JOB=
 cleanup() {
@@ -264,12 +267,20 @@ echo
 # --- the image, the VMs, sway ------------------------------------------------
 
 echo "## the VMs"
-[ -x "$BUILD_IMAGE" ] || bench_fail "no $BUILD_IMAGE"
-"$BUILD_IMAGE" "$IMAGE" --agent "$AGENT" --packages "$IMAGE_PACKAGES" 2>"$WORK/build-image.log" || {
-	tail -n 20 "$WORK/build-image.log" >&2
-	bench_fail "build-image.sh failed for $IMAGE"
-}
-sed 's/^/  /' "$WORK/build-image.log"
+# The binaries are copied first, and only the copies run: a build folder
+# others rebuild during the run would otherwise change the code measured
+# halfway (or leave a half-linked vmapp-proxy that can not run).  The VM's
+# proxy, vmapp-vm and the image use the copies too.
+mkdir "$WORK/bin"
+for f in "$CLIENT" "$PROXY" "$VM_CLI" "$AGENT" "$VSOCKD"; do
+	install -m 0755 "$f" "$WORK/bin/" || bench_fail "can not copy $f"
+done
+CLIENT=$WORK/bin/bench-client PROXY=$WORK/bin/vmapp-proxy VM_CLI=$WORK/bin/vmapp-vm
+AGENT=$WORK/bin/vmapp-agent
+export VMAPP_PROXY=$PROXY VMAPP_AGENT=$AGENT VMAPP_VSOCKD=$WORK/bin/vmapp-vsockd
+"$PROXY" --version >/dev/null 2>&1 || bench_fail "the copy of $BUILD/proxy/vmapp-proxy does not run"
+echo "  binaries: copied from $BUILD at $(date -u +%H:%M:%S) UTC (sha256 of vmapp-proxy" \
+	"$(sha256sum "$PROXY" | cut -c1-12), vmapp-vsockd $(sha256sum "$VMAPP_VSOCKD" | cut -c1-12))"
 
 mkdir -m 0777 "$WORK/share" "$WORK/share/out" || bench_fail "mkdir $WORK/share"
 # The guest's user app is uid 1000 and sees the host's numeric owners and
@@ -277,6 +288,17 @@ mkdir -m 0777 "$WORK/share" "$WORK/share/out" || bench_fail "mkdir $WORK/share"
 # others write, or app could not write its output.
 install -m 0755 "$CLIENT" "$WORK/share/bench-client" ||
 	bench_fail "can not copy $CLIENT into the shared folder"
+[ -x "$BUILD_IMAGE" ] || bench_fail "no $BUILD_IMAGE"
+# In the background, like every long step, so that a signal is handled at
+# once and not after it.
+"$BUILD_IMAGE" "$IMAGE" --agent "$AGENT" --packages "$IMAGE_PACKAGES" 2>"$WORK/build-image.log" &
+JOB=$!
+wait "$JOB" || {
+	tail -n 20 "$WORK/build-image.log" >&2
+	bench_fail "build-image.sh failed for $IMAGE"
+}
+JOB=
+sed 's/^/  /' "$WORK/build-image.log"
 for p in serial vsock; do
 	"$VM_CLI" create "${VM[$p]}" "image=$IMAGE" accel=tcg memory=1G "cpus=$CPUS" \
 		network=off "share=$WORK/share" "transport=$p" >"$WORK/create.log" 2>&1 ||
