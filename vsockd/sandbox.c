@@ -49,6 +49,12 @@ static const int allowed[] = {
 #endif
 };
 
+/* SCMP_A0(SCMP_CMP_EQ, v) leaves datum_b out, which clang warns about. */
+static struct scmp_arg_cmp arg_eq(unsigned arg, scmp_datum_t value)
+{
+	return (struct scmp_arg_cmp){ .arg = arg, .op = SCMP_CMP_EQ, .datum_a = value };
+}
+
 static int add(scmp_filter_ctx ctx, int syscall, unsigned n, const struct scmp_arg_cmp *args)
 {
 	return seccomp_rule_add_array(ctx, SCMP_ACT_ALLOW, syscall, n, args);
@@ -87,15 +93,15 @@ int vmapp_vsockd_sandbox(void)
 	/* The forwards: unix stream sockets only. */
 	if (r == 0)
 		r = add(ctx, SCMP_SYS(socket), 2, (struct scmp_arg_cmp[]){
-			SCMP_A0(SCMP_CMP_EQ, AF_UNIX),
+			arg_eq(0, AF_UNIX),
 			SCMP_A1(SCMP_CMP_MASKED_EQ, ~(unsigned)(SOCK_NONBLOCK | SOCK_CLOEXEC),
 					SOCK_STREAM),
 		});
 	/* A forward's connect that was in progress: its outcome. */
 	if (r == 0)
 		r = add(ctx, SCMP_SYS(getsockopt), 2, (struct scmp_arg_cmp[]){
-			SCMP_A1(SCMP_CMP_EQ, SOL_SOCKET),
-			SCMP_A2(SCMP_CMP_EQ, SO_ERROR),
+			arg_eq(1, SOL_SOCKET),
+			arg_eq(2, SO_ERROR),
 		});
 	if (r == 0)
 		r = seccomp_load(ctx);
