@@ -19,7 +19,8 @@
 #include "control.h"
 #include "unix.h"
 
-enum { WATCH_BRIDGE = 1, WATCH_LISTEN, WATCH_SIGNAL };
+/* epoll data: these, or WATCH_OUTPUT + the index of a run's output. */
+enum { WATCH_BRIDGE = 1, WATCH_LISTEN, WATCH_SIGNAL, WATCH_OUTPUT = 16 };
 
 struct agent {
 	const struct vmapp_agent_options *options;
@@ -173,7 +174,7 @@ static int start_serving(struct agent *a)
 	a->listening = true;
 	if (a->options->command) {
 		pid_t pid = vmapp_agent_spawn((const char *const *)a->options->command, NULL, 0,
-					      a->socket_path);
+					      a->socket_path, NULL);
 		if (pid < 0) {
 			fprintf(stderr, "vmapp-agent: %s: %s\n", a->options->command[0],
 				strerror((int)-pid));
@@ -246,7 +247,8 @@ int vmapp_agent_run(const struct vmapp_agent_options *options)
 			r == -ENOENT ? "XDG_RUNTIME_DIR is not set" : strerror(-r));
 		return VMAPP_AGENT_EXIT_FAILURE;
 	}
-	a.runs.display = a.socket_path;
+	a.epoll_fd = epoll_create1(EPOLL_CLOEXEC);
+	vmapp_agent_runs_init(&a.runs, a.socket_path, a.epoll_fd, WATCH_OUTPUT);
 
 	sigemptyset(&mask);
 	sigaddset(&mask, SIGCHLD);
@@ -278,7 +280,6 @@ int vmapp_agent_run(const struct vmapp_agent_options *options)
 	};
 	a.bridge = vmapp_bridge_create(&config, stream);
 	a.signal_fd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
-	a.epoll_fd = epoll_create1(EPOLL_CLOEXEC);
 	if (!a.bridge || a.signal_fd < 0 || a.epoll_fd < 0 ||
 	    watch(&a, vmapp_bridge_fd(a.bridge), WATCH_BRIDGE) < 0 ||
 	    watch(&a, a.signal_fd, WATCH_SIGNAL) < 0) {
@@ -303,9 +304,16 @@ int vmapp_agent_run(const struct vmapp_agent_options *options)
 		if (n < 0 && errno != EINTR)
 			break;
 		for (int i = 0; i < n; i++) {
-			switch (events[i].data.u64) {
+			uint64_t what = events[i].data.u64;
+			if (what >= WATCH_OUTPUT) {
+				vmapp_agent_output_ready(&a.runs, a.bridge, what - WATCH_OUTPUT);
+				continue;
+			}
+			switch (what) {
 			case WATCH_BRIDGE:
 				vmapp_bridge_dispatch(a.bridge);
+				/* Written out: room for output again. */
+				vmapp_agent_output_update(&a.runs, a.bridge);
 				break;
 			case WATCH_LISTEN:
 				handle_listen(&a);
@@ -333,6 +341,7 @@ int vmapp_agent_run(const struct vmapp_agent_options *options)
 		status = error ? 1 : 0;
 	}
 out:
+	vmapp_agent_runs_finish(&a.runs);
 	vmapp_bridge_destroy(a.bridge);
 	if (a.listen_fd >= 0) {
 		close(a.listen_fd);

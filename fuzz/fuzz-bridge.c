@@ -46,8 +46,10 @@
  * shrinking, or a pipe; the channel count stays within the limit; a
  * closed bridge stays closed; control frames are delivered only as
  * answers (an EXIT to one of the two RUNs the host sends once the
- * handshake is done, APPS to its LIST_APPS; the SIGNAL it sends to run 1
- * is never answered) and hold what decode promised.
+ * handshake is done, OUTPUT of one of them before its EXIT and within its
+ * credit, which the host returns at once, APPS to its LIST_APPS; the
+ * SIGNAL it sends to run 1 is never answered) and hold what decode
+ * promised.
  *
  * SIGPIPE is ignored, as vmapp_accept_run() ignores it: a pipe has no
  * MSG_NOSIGNAL, so a reader gone mid-write must come back as EPIPE and
@@ -493,6 +495,17 @@ static void control(void *data, struct vmapp_bridge *b, const struct vmapp_trans
 		FUZZ_CHECK(fr->exit.status >= -64 && fr->exit.status <= 255);
 		return;
 	}
+	if (fr->kind == VMAPP_TRANSPORT_OUTPUT) {
+		FUZZ_CHECK(fr->output.run_id == 1 || fr->output.run_id == 2);
+		FUZZ_CHECK(!f->exited[fr->output.run_id]);
+		FUZZ_CHECK(fr->output.stream == 1 || fr->output.stream == 2);
+		FUZZ_CHECK(fr->output.size >= 1 && fr->output.size <= VMAPP_TRANSPORT_MAX_OUTPUT);
+		FUZZ_CHECK(fr->output.data == fr->payload + 8 &&
+			   fr->output.size == fr->length - 8);
+		FUZZ_CHECK(vmapp_bridge_send_output_credit(b, fr->output.run_id,
+							   fr->output.size) == 0);
+		return;
+	}
 	FUZZ_CHECK(fr->kind == VMAPP_TRANSPORT_APPS);
 	FUZZ_CHECK(f->apps_received++ == 0);
 	/* VMAPP_TRANSPORT_APP_STRINGS * count strings fill exactly the bytes
@@ -593,7 +606,7 @@ static void guest_frame(struct fuzz *f, const uint8_t *data, uint32_t size)
 	/* Only after the guest's HELLO, and within what it accepts. */
 	FUZZ_CHECK(f->guest_max_payload != 0 && fr.length <= f->guest_max_payload);
 	if (fr.kind == VMAPP_TRANSPORT_RUN || fr.kind == VMAPP_TRANSPORT_LIST_APPS ||
-	    fr.kind == VMAPP_TRANSPORT_SIGNAL)
+	    fr.kind == VMAPP_TRANSPORT_SIGNAL || fr.kind == VMAPP_TRANSPORT_OUTPUT_CREDIT)
 		return;
 	FUZZ_CHECK(fr.channel >= 1 && fr.channel <= CHANNELS);
 

@@ -156,6 +156,14 @@ static void check_view(const struct vmapp_transport_frame *f)
 	case VMAPP_TRANSPORT_SIGNAL:
 		FUZZ_CHECK(f->length == 8 && vmapp_transport_signal_ok(f->signal.signo));
 		break;
+	case VMAPP_TRANSPORT_OUTPUT:
+		FUZZ_CHECK(inside(f, f->output.data, f->output.size));
+		FUZZ_CHECK(f->output.size >= 1 && f->output.size <= VMAPP_TRANSPORT_MAX_OUTPUT &&
+			   (f->output.stream == 1 || f->output.stream == 2));
+		break;
+	case VMAPP_TRANSPORT_OUTPUT_CREDIT:
+		FUZZ_CHECK(f->length == 8 && f->output_credit.bytes > 0);
+		break;
 	case VMAPP_TRANSPORT_APPS:
 		FUZZ_CHECK(f->apps.count <= VMAPP_TRANSPORT_MAX_APPS);
 		check_strings(f, f->apps.strings, f->apps.strings_size,
@@ -363,7 +371,22 @@ static void react(struct vmapp_transport_state *s, struct shadow *sh, struct vma
 	case VMAPP_TRANSPORT_RUN:
 		if (lazy)
 			return;
+		FUZZ_CHECK(vmapp_transport_send_output(s, out, f->run.run_id, 1, "out", 3) == 0);
 		FUZZ_CHECK(vmapp_transport_send_exit(s, out, f->run.run_id, 0) == 0);
+		return;
+	case VMAPP_TRANSPORT_OUTPUT:
+		/* Within the run's credit, which the codec counted down. */
+		FUZZ_CHECK(vmapp_transport_output_credit(s, f->output.run_id) <=
+			   VMAPP_TRANSPORT_MAX_OUTPUT_CREDIT - f->output.size);
+		if (lazy)
+			return;
+		FUZZ_CHECK(vmapp_transport_send_output_credit(s, out, f->output.run_id,
+							      f->output.size) == 0);
+		return;
+	case VMAPP_TRANSPORT_OUTPUT_CREDIT:
+		/* Delivered only for a run waiting for its EXIT, within bounds. */
+		FUZZ_CHECK(vmapp_transport_output_credit(s, f->output_credit.run_id) >=
+			   f->output_credit.bytes);
 		return;
 	case VMAPP_TRANSPORT_SIGNAL: {
 		/* Delivered only for a run waiting for its EXIT; the others

@@ -522,6 +522,7 @@ class K:
     FD_CONTENT = 0x30
     PIPE_OPEN, PIPE_DATA, PIPE_END, PIPE_CANCEL = 0x40, 0x41, 0x42, 0x43
     RUN, EXIT, LIST_APPS, APPS, SIGNAL = 0x50, 0x51, 0x52, 0x53, 0x54
+    OUTPUT, OUTPUT_CREDIT = 0x55, 0x56
 
 
 # fuzz-bridge.c's MODE_* bits.
@@ -882,6 +883,21 @@ def bridge_seeds():
     s['signal-from-guest'] = bridge(0, [hello(), frame(0, K.SIGNAL, u32(1) + u32(15))])
     s['signal-answered'] = bridge(0, [hello(), frame(0, K.EXIT, u32(1) + i32(-15)),
         frame(0, K.EXIT, u32(2) + i32(-9))])
+    # OUTPUT: runs 1 and 2 before their EXIT, both streams, any bytes; one
+    # past the EXIT, one on a stream that is none, one for no run, the
+    # host's own OUTPUT_CREDIT coming back from the guest.
+    out = [frame(0, K.OUTPUT, u32(1) + u32(1) + b'hello\0\xff\n'),
+           frame(0, K.OUTPUT, u32(2) + u32(2) + b'e' * 8184),
+           frame(0, K.OUTPUT, u32(1) + u32(2) + b'x')]
+    s['output'] = bridge(0, [hello()] + out + answers)
+    s['output-after-exit'] = bridge(0, [hello()] + answers + out)
+    s['output-stream'] = bridge(0, [hello(), frame(0, K.OUTPUT, u32(1) + u32(3) + b'x')])
+    s['output-empty'] = bridge(0, [hello(), frame(0, K.OUTPUT, u32(1) + u32(1))])
+    s['output-unknown-run'] = bridge(0, [hello(), frame(0, K.OUTPUT, u32(9) + u32(1) + b'x')])
+    s['output-credit-from-guest'] = bridge(0, [hello(),
+        frame(0, K.OUTPUT_CREDIT, u32(1) + u32(100))])
+    # More than a run's first credit, which the host returns as it goes.
+    s['output-much'] = bridge(0, [hello()] + [frame(0, K.OUTPUT, u32(1) + u32(1) + b'm' * 8184)] * 40 + answers)
     for name, data in s.items():
         check_bridge_seed(name, data)
     return s

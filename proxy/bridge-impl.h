@@ -145,7 +145,6 @@ static inline bool vmapp_bridge_is_guest(const struct vmapp_bridge *b)
 
 int vmapp_bridge_epoll_set(struct vmapp_bridge *b, int op, int fd, uint32_t events, void *ptr);
 /* The output waits for the peer: feed it no more. */
-bool vmapp_bridge_stream_full(const struct vmapp_bridge *b);
 
 /* Consumed `bytes` of the channel's received data frames: credit due. */
 void vmapp_bridge_credit(struct vmapp_bridge_channel *ch, uint32_t bytes);

@@ -971,6 +971,24 @@ int vmapp_bridge_send_exit(struct vmapp_bridge *b, uint32_t run_id, int32_t stat
 	return control_sent(b, vmapp_transport_send_exit(&b->state, &b->out, run_id, status));
 }
 
+int vmapp_bridge_send_output(struct vmapp_bridge *b, uint32_t run_id, uint32_t stream,
+			     const void *data, size_t size)
+{
+	return control_sent(b, vmapp_transport_send_output(&b->state, &b->out, run_id, stream,
+							   data, size));
+}
+
+int vmapp_bridge_send_output_credit(struct vmapp_bridge *b, uint32_t run_id, uint32_t bytes)
+{
+	return control_sent(b, vmapp_transport_send_output_credit(&b->state, &b->out, run_id,
+								  bytes));
+}
+
+uint32_t vmapp_bridge_output_credit(const struct vmapp_bridge *b, uint32_t run_id)
+{
+	return vmapp_transport_output_credit(&b->state, run_id);
+}
+
 int vmapp_bridge_send_list_apps(struct vmapp_bridge *b)
 {
 	return control_sent(b, vmapp_transport_send_list_apps(&b->state, &b->out));

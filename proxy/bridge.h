@@ -102,6 +102,17 @@ int vmapp_bridge_send_run(struct vmapp_bridge *bridge, uint32_t run_id, const ch
 			  uint32_t argc, const char *const *envp, uint32_t envc);
 int vmapp_bridge_send_exit(struct vmapp_bridge *bridge, uint32_t run_id, int32_t status);
 int vmapp_bridge_send_list_apps(struct vmapp_bridge *bridge);
+/* Guest: what run `run_id` wrote on stream 1 (stdout) or 2 (stderr),
+ * 1..VMAPP_TRANSPORT_MAX_OUTPUT bytes, before its EXIT. */
+int vmapp_bridge_send_output(struct vmapp_bridge *bridge, uint32_t run_id, uint32_t stream,
+			     const void *data, size_t size);
+/* Host: `bytes` of run `run_id`'s output went on to whoever asked. */
+int vmapp_bridge_send_output_credit(struct vmapp_bridge *bridge, uint32_t run_id, uint32_t bytes);
+/* The OUTPUT bytes run `run_id` may send now (guest). */
+uint32_t vmapp_bridge_output_credit(const struct vmapp_bridge *bridge, uint32_t run_id);
+/* The stream's outgoing buffer is at its bound: a sender that can wait
+ * (a command's output) waits until a dispatch has written it out. */
+bool vmapp_bridge_stream_full(const struct vmapp_bridge *bridge);
 /* Host: `signo` (Linux's number, vmapp_transport_signal_ok()) to the
  * process group of run `run_id`. */
 int vmapp_bridge_send_signal(struct vmapp_bridge *bridge, uint32_t run_id, uint32_t signo);

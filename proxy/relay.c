@@ -421,6 +421,18 @@ void vmapp_relay_remove_source(struct vmapp_relay *relay, int fd)
 	}
 }
 
+int vmapp_relay_source_events(struct vmapp_relay *relay, int fd, uint32_t events)
+{
+	for (unsigned int i = 0; i < RELAY_EXTERNALS_MAX; i++) {
+		struct external *x = &relay->externals[i];
+		if (!x->dispatch || x->fd != fd)
+			continue;
+		struct epoll_event ev = { .events = events, .data.ptr = &x->source };
+		return epoll_ctl(relay->epoll_fd, EPOLL_CTL_MOD, fd, &ev) < 0 ? -errno : 0;
+	}
+	return -ENOENT;
+}
+
 void vmapp_relay_stop(struct vmapp_relay *relay)
 {
 	relay->stop = true;

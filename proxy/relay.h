@@ -36,6 +36,10 @@ int vmapp_relay_add_pair(struct vmapp_relay *relay);
 int vmapp_relay_add_source(struct vmapp_relay *relay, int fd, void (*dispatch)(void *data),
 			   void *data);
 
+/* Which of fd's events run its dispatch: EPOLLIN (as added), EPOLLOUT,
+ * both.  0, or -ENOENT for an fd that is no source, or -errno. */
+int vmapp_relay_source_events(struct vmapp_relay *relay, int fd, uint32_t events);
+
 /* Stops serving fd (before it is closed). */
 void vmapp_relay_remove_source(struct vmapp_relay *relay, int fd);
 

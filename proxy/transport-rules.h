@@ -67,6 +67,7 @@
 	X(RUN_UNKNOWN, "run-unknown") \
 	X(EXIT_STATUS, "exit-status") \
 	X(SIGNAL_NUMBER, "signal-number") \
+	X(OUTPUT_STREAM, "output-stream") \
 	X(APPS_UNSOLICITED, "apps-unsolicited") \
 	/* limits */ \
 	X(LIMIT_REFS, "limit-refs") \

@@ -48,7 +48,8 @@ static bool kind_is_control(uint32_t kind)
 	return kind == VMAPP_TRANSPORT_HELLO || kind == VMAPP_TRANSPORT_ERROR ||
 	       kind == VMAPP_TRANSPORT_RUN || kind == VMAPP_TRANSPORT_EXIT ||
 	       kind == VMAPP_TRANSPORT_LIST_APPS || kind == VMAPP_TRANSPORT_APPS ||
-	       kind == VMAPP_TRANSPORT_SIGNAL;
+	       kind == VMAPP_TRANSPORT_SIGNAL || kind == VMAPP_TRANSPORT_OUTPUT ||
+	       kind == VMAPP_TRANSPORT_OUTPUT_CREDIT;
 }
 
 bool vmapp_transport_signal_ok(uint32_t signo)
@@ -430,6 +431,26 @@ static enum vmapp_transport_rule decode_payload(struct vmapp_transport_frame *f)
 			return VMAPP_TRANSPORT_RULE_SIGNAL_NUMBER;
 		return VMAPP_TRANSPORT_RULE_OK;
 
+	case VMAPP_TRANSPORT_OUTPUT:
+		if (len <= 8 || len - 8 > VMAPP_TRANSPORT_MAX_OUTPUT)
+			return VMAPP_TRANSPORT_RULE_PAYLOAD_SIZE;
+		f->output.run_id = vmapp_transport_le32(p);
+		f->output.stream = vmapp_transport_le32(p + 4);
+		if (f->output.stream != 1 && f->output.stream != 2)
+			return VMAPP_TRANSPORT_RULE_OUTPUT_STREAM;
+		f->output.data = p + 8;
+		f->output.size = len - 8;
+		return VMAPP_TRANSPORT_RULE_OK;
+
+	case VMAPP_TRANSPORT_OUTPUT_CREDIT:
+		if (len != 8)
+			return VMAPP_TRANSPORT_RULE_PAYLOAD_SIZE;
+		f->output_credit.run_id = vmapp_transport_le32(p);
+		f->output_credit.bytes = vmapp_transport_le32(p + 4);
+		if (f->output_credit.bytes == 0)
+			return VMAPP_TRANSPORT_RULE_CREDIT_ZERO;
+		return VMAPP_TRANSPORT_RULE_OK;
+
 	case VMAPP_TRANSPORT_APPS:
 		if (len < 4)
 			return VMAPP_TRANSPORT_RULE_PAYLOAD_SIZE;
@@ -712,9 +733,24 @@ static int run_find(const struct vmapp_transport_state *state, uint32_t run_id)
 	return -1;
 }
 
+static void run_add(struct vmapp_transport_state *state, uint32_t run_id)
+{
+	state->output_credit[state->n_runs] = VMAPP_TRANSPORT_MAX_OUTPUT_CREDIT;
+	state->runs[state->n_runs++] = run_id;
+}
+
 static void run_remove(struct vmapp_transport_state *state, int i)
 {
-	state->runs[i] = state->runs[--state->n_runs];
+	state->n_runs--;
+	state->runs[i] = state->runs[state->n_runs];
+	state->output_credit[i] = state->output_credit[state->n_runs];
+}
+
+uint32_t vmapp_transport_output_credit(const struct vmapp_transport_state *state,
+				       uint32_t run_id)
+{
+	int i = run_find(state, run_id);
+	return i < 0 ? 0 : state->output_credit[i];
 }
 
 /* Channel 0: every refusal costs the connection. */
@@ -742,7 +778,7 @@ static enum vmapp_transport_rule receive_control(struct vmapp_transport_state *s
 			return lose_connection(state, VMAPP_TRANSPORT_RULE_RUN_ID_IN_USE, ret_action);
 		if (state->n_runs >= VMAPP_TRANSPORT_MAX_RUNS)
 			return lose_connection(state, VMAPP_TRANSPORT_RULE_LIMIT_REQUESTS, ret_action);
-		state->runs[state->n_runs++] = f->run.run_id;
+		run_add(state, f->run.run_id);
 		return VMAPP_TRANSPORT_RULE_OK;
 	case VMAPP_TRANSPORT_EXIT:
 		if (!host)
@@ -773,6 +809,28 @@ static enum vmapp_transport_rule receive_control(struct vmapp_transport_state *s
 		 * host could not know, so it is no error. */
 		if (run_find(state, f->signal.run_id) < 0)
 			return drop(VMAPP_TRANSPORT_RULE_OK, ret_action);
+		return VMAPP_TRANSPORT_RULE_OK;
+	case VMAPP_TRANSPORT_OUTPUT:
+		if (!host)
+			return lose_connection(state, VMAPP_TRANSPORT_RULE_KIND_DIRECTION, ret_action);
+		/* The guest sends a run's output before its EXIT, never after. */
+		i = run_find(state, f->output.run_id);
+		if (i < 0)
+			return lose_connection(state, VMAPP_TRANSPORT_RULE_RUN_UNKNOWN, ret_action);
+		if (f->output.size > state->output_credit[i])
+			return lose_connection(state, VMAPP_TRANSPORT_RULE_CREDIT_EXCEEDED, ret_action);
+		state->output_credit[i] -= f->output.size;
+		return VMAPP_TRANSPORT_RULE_OK;
+	case VMAPP_TRANSPORT_OUTPUT_CREDIT:
+		if (host)
+			return lose_connection(state, VMAPP_TRANSPORT_RULE_KIND_DIRECTION, ret_action);
+		/* The run's EXIT may have crossed it: no error. */
+		i = run_find(state, f->output_credit.run_id);
+		if (i < 0)
+			return drop(VMAPP_TRANSPORT_RULE_OK, ret_action);
+		if (f->output_credit.bytes > VMAPP_TRANSPORT_MAX_OUTPUT_CREDIT - state->output_credit[i])
+			return lose_connection(state, VMAPP_TRANSPORT_RULE_CREDIT_OVERFLOW, ret_action);
+		state->output_credit[i] += f->output_credit.bytes;
 		return VMAPP_TRANSPORT_RULE_OK;
 	}
 	/* decode_payload let only control kinds through on channel 0. */
@@ -1629,7 +1687,7 @@ int vmapp_transport_send_run(struct vmapp_transport_state *state, struct vmapp_b
 		q += n;
 	}
 	frame_commit(out, (uint32_t)len);
-	state->runs[state->n_runs++] = run_id;
+	run_add(state, run_id);
 	return 0;
 }
 
@@ -1652,6 +1710,55 @@ int vmapp_transport_send_exit(struct vmapp_transport_state *state, struct vmapp_
 	put32(p + 4, (uint32_t)status);
 	frame_commit(out, 8);
 	run_remove(state, i);
+	return 0;
+}
+
+int vmapp_transport_send_output(struct vmapp_transport_state *state, struct vmapp_buf *out,
+				uint32_t run_id, uint32_t stream, const void *data, size_t size)
+{
+	if (state->role != VMAPP_TRANSPORT_GUEST)
+		return -EPERM;
+	if (!vmapp_transport_ready(state))
+		return -ENOTCONN;
+	int i = run_find(state, run_id);
+	if (i < 0)
+		return -ENOENT;
+	if (stream != 1 && stream != 2)
+		return -EINVAL;
+	if (size == 0 || size > VMAPP_TRANSPORT_MAX_OUTPUT)
+		return -EMSGSIZE;
+	if (size > state->output_credit[i])
+		return -ENOSPC;
+	uint8_t *p = frame_begin(out, 0, VMAPP_TRANSPORT_OUTPUT, 8 + (uint32_t)size);
+	if (!p)
+		return -ENOMEM;
+	put32(p, run_id);
+	put32(p + 4, stream);
+	memcpy(p + 8, data, size);
+	frame_commit(out, 8 + (uint32_t)size);
+	state->output_credit[i] -= (uint32_t)size;
+	return 0;
+}
+
+int vmapp_transport_send_output_credit(struct vmapp_transport_state *state,
+				       struct vmapp_buf *out, uint32_t run_id, uint32_t bytes)
+{
+	if (state->role != VMAPP_TRANSPORT_HOST)
+		return -EPERM;
+	if (!vmapp_transport_ready(state))
+		return -ENOTCONN;
+	int i = run_find(state, run_id);
+	if (i < 0)
+		return -ENOENT;
+	if (bytes == 0 || bytes > VMAPP_TRANSPORT_MAX_OUTPUT_CREDIT - state->output_credit[i])
+		return -EINVAL;
+	uint8_t *p = frame_begin(out, 0, VMAPP_TRANSPORT_OUTPUT_CREDIT, 8);
+	if (!p)
+		return -ENOMEM;
+	put32(p, run_id);
+	put32(p + 4, bytes);
+	frame_commit(out, 8);
+	state->output_credit[i] += bytes;
 	return 0;
 }
 

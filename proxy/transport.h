@@ -67,6 +67,11 @@
 #define VMAPP_TRANSPORT_MAX_APPS 1024u
 #define VMAPP_TRANSPORT_MAX_APP_STRING 4096u /* bytes before the NUL */
 #define VMAPP_TRANSPORT_APP_STRINGS 5u       /* per app: id, name, exec, icon, categories */
+/* OUTPUT's bytes: what fits the smallest payload a peer may announce. */
+#define VMAPP_TRANSPORT_MAX_OUTPUT (VMAPP_TRANSPORT_MIN_PAYLOAD - 8u)
+/* A run's output credit: the OUTPUT bytes the guest may send before the
+ * host returns some (OUTPUT_CREDIT), and at most what it may have. */
+#define VMAPP_TRANSPORT_MAX_OUTPUT_CREDIT 262144u
 /* A pool mirrors a wl_shm_pool, whose size is an int32. */
 #define VMAPP_TRANSPORT_MAX_POOL 0x7fffffffu
 
@@ -97,7 +102,9 @@
 	X(EXIT, 0x51, "EXIT") \
 	X(LIST_APPS, 0x52, "LIST_APPS") \
 	X(APPS, 0x53, "APPS") \
-	X(SIGNAL, 0x54, "SIGNAL")
+	X(SIGNAL, 0x54, "SIGNAL") \
+	X(OUTPUT, 0x55, "OUTPUT") \
+	X(OUTPUT_CREDIT, 0x56, "OUTPUT_CREDIT")
 
 #define VMAPP_TRANSPORT_KIND_ENUM(id, value, name) VMAPP_TRANSPORT_##id = value,
 enum vmapp_transport_kind { VMAPP_TRANSPORT_KINDS(VMAPP_TRANSPORT_KIND_ENUM) };
@@ -129,8 +136,8 @@ bool vmapp_transport_signal_ok(uint32_t signo);
 uint32_t vmapp_transport_rule_reason(enum vmapp_transport_rule rule);
 
 enum vmapp_transport_role {
-	VMAPP_TRANSPORT_HOST,  /* vmapp-proxy: accepts OPEN, sends RUN, SIGNAL and LIST_APPS */
-	VMAPP_TRANSPORT_GUEST, /* vmapp-agent: sends OPEN, shm, EXIT and APPS */
+	VMAPP_TRANSPORT_HOST,  /* vmapp-proxy: accepts OPEN, sends RUN, SIGNAL, OUTPUT_CREDIT and LIST_APPS */
+	VMAPP_TRANSPORT_GUEST, /* vmapp-agent: sends OPEN, shm, OUTPUT, EXIT and APPS */
 };
 
 /* PIPE_OPEN's direction, seen from the side that created the ref. */
@@ -220,6 +227,16 @@ struct vmapp_transport_frame {
 			uint32_t run_id; /* any: one the guest does not know is ignored */
 			uint32_t signo;  /* vmapp_transport_signal_ok() */
 		} signal;
+		struct {
+			uint32_t run_id; /* a run without its EXIT yet */
+			uint32_t stream; /* 1 stdout, 2 stderr */
+			const uint8_t *data; /* any bytes */
+			uint32_t size;       /* 1..VMAPP_TRANSPORT_MAX_OUTPUT */
+		} output;
+		struct {
+			uint32_t run_id; /* any: one whose EXIT crossed it is ignored */
+			uint32_t bytes;  /* > 0 */
+		} output_credit;
 		struct {
 			uint32_t count; /* <= VMAPP_TRANSPORT_MAX_APPS */
 			/* count quintuples (desktop id, name, exec, icon,
@@ -365,6 +382,7 @@ struct vmapp_transport_state {
 	struct vmapp_transport_channel *channels; /* owned; n_channels + 1, [0] unused */
 	uint64_t shm_bytes; /* sizes of the peer's live pools and fd contents */
 	uint32_t runs[VMAPP_TRANSPORT_MAX_RUNS]; /* host: sent; guest: received; no EXIT yet */
+	uint32_t output_credit[VMAPP_TRANSPORT_MAX_RUNS]; /* the run's: OUTPUT bytes the guest may send */
 	uint32_t n_runs;
 	uint32_t lists; /* host: LIST_APPS sent; guest: received; no APPS yet */
 };
@@ -478,6 +496,21 @@ int vmapp_transport_send_run(struct vmapp_transport_state *state, struct vmapp_b
 			     const char *const *envp, uint32_t envc);
 int vmapp_transport_send_exit(struct vmapp_transport_state *state, struct vmapp_buf *out,
 			      uint32_t run_id, int32_t status);
+/* What run `run_id` (waiting for its EXIT: -ENOENT) wrote on `stream`
+ * (1 stdout, 2 stderr: else -EINVAL): 1..VMAPP_TRANSPORT_MAX_OUTPUT
+ * bytes (-EMSGSIZE), within the run's output credit (-ENOSPC).  Before
+ * the run's EXIT, never after. */
+int vmapp_transport_send_output(struct vmapp_transport_state *state, struct vmapp_buf *out,
+				uint32_t run_id, uint32_t stream, const void *data, size_t size);
+/* Host: `bytes` (> 0) of run `run_id`'s output went on: the guest may
+ * send that much more.  -ENOENT for a run without its EXIT pending,
+ * -EINVAL for 0 or for more than the guest used. */
+int vmapp_transport_send_output_credit(struct vmapp_transport_state *state,
+				       struct vmapp_buf *out, uint32_t run_id, uint32_t bytes);
+/* The OUTPUT bytes run `run_id` may send now (guest), or may still come
+ * (host); 0 for a run without its EXIT pending. */
+uint32_t vmapp_transport_output_credit(const struct vmapp_transport_state *state,
+				       uint32_t run_id);
 int vmapp_transport_send_list_apps(struct vmapp_transport_state *state, struct vmapp_buf *out);
 /* To the process group of run `run_id`, which must be waiting for its EXIT
  * (-ENOENT); `signo` as vmapp_transport_signal_ok() (-EINVAL).  The guest

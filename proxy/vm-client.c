@@ -158,12 +158,39 @@ static void pass_signal(const struct vmapp_vm_options *o, int fd, int signo, uns
 		say(o->name, "can not pass signal %s on: %s", text, strerror(-r));
 }
 
+/* OUTPUT: the command's bytes on this client's stdout or stderr, whole
+ * (blocking: a slow reader slows the command in the guest, nothing is
+ * lost).  A stream whose reader went (EPIPE) takes nothing more; the
+ * command runs on to its EXIT. */
+static void write_output(const struct vmapp_ctl_msg *msg, bool *closed)
+{
+	static char bytes[VMAPP_CTL_MAX];
+	if (msg->n_fields < 2 || (strcmp(msg->fields[0], "1") && strcmp(msg->fields[0], "2")))
+		return;
+	int out = msg->fields[0][0] == '1' ? STDOUT_FILENO : STDERR_FILENO;
+	if (closed[out])
+		return;
+	size_t len = vmapp_ctl_output_bytes(msg, bytes);
+	for (size_t done = 0; done < len;) {
+		ssize_t n = write(out, bytes + done, len - done);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			closed[out] = true;
+			return;
+		}
+		done += (size_t)n;
+	}
+}
+
 /* The proxy's answer; SIGINT, SIGTERM and SIGHUP meanwhile go on to the
- * command (sfd: a signalfd of them, or -1).  vmapp_ctl_recv's result. */
+ * command (sfd: a signalfd of them, or -1), and its output to stdout and
+ * stderr.  vmapp_ctl_recv's result. */
 static int wait_answer(const struct vmapp_vm_options *o, int fd, int sfd, char *buf,
 		       struct vmapp_ctl_msg *msg)
 {
 	unsigned seen = 0;
+	bool closed[3] = { false };
 	for (;;) {
 		struct pollfd p[2] = { { .fd = fd, .events = POLLIN },
 				       { .fd = sfd, .events = POLLIN } };
@@ -172,8 +199,14 @@ static int wait_answer(const struct vmapp_vm_options *o, int fd, int sfd, char *
 				continue;
 			return -errno;
 		}
-		if (p[0].revents)
-			return vmapp_ctl_recv(fd, buf, msg);
+		if (p[0].revents) {
+			int r = vmapp_ctl_recv(fd, buf, msg);
+			if (r == 1 && strcmp(msg->verb, "OUTPUT") == 0) {
+				write_output(msg, closed);
+				continue;
+			}
+			return r;
+		}
 		struct signalfd_siginfo si;
 		if (sfd >= 0 && (p[1].revents & POLLIN) && read(sfd, &si, sizeof(si)) == sizeof(si))
 			pass_signal(o, fd, (int)si.ssi_signo, &seen);
@@ -206,6 +239,9 @@ static int run(const struct vmapp_vm_options *o, int fd)
 				    strerror(e));
 		}
 	}
+	/* A reader of its output that goes (| head) ends that output, not
+	 * this client. */
+	signal(SIGPIPE, SIG_IGN);
 	int r = vmapp_ctl_send(fd, "RUN", (const char *const *)o->command, n);
 	if (r < 0) {
 		say(o->name, "can not ask the VM to run %s: %s", o->command[0],

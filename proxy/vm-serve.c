@@ -15,6 +15,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <inttypes.h>
 #include <limits.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -24,6 +25,7 @@
 #include <sys/file.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
+#include <sys/epoll.h>
 #include <sys/timerfd.h>
 #include <time.h>
 #include <unistd.h>
@@ -35,6 +37,7 @@
 #include "local.h"
 #include "relay.h"
 #include "unix.h"
+#include "vm-output.h"
 #include "vm.h"
 #include "vmapp-tables.h"
 #include "vmctl.h"
@@ -63,6 +66,10 @@ struct ctl_client {
 	char *command;       /* argv[0], for messages */
 	char **argv;         /* NULL-terminated, one allocation with the strings */
 	bool stop_requested; /* STOP: it waits for the end */
+	/* Its command's output its socket did not take yet; with `exited`
+	 * its EXIT waits there too, and the client goes once all went. */
+	struct vmapp_vm_output output;
+	bool exited;
 };
 
 struct serve {
@@ -175,8 +182,20 @@ static void client_destroy(struct ctl_client *c)
 	s->n_clients--;
 	vmapp_relay_remove_source(s->relay, c->fd);
 	close(c->fd);
+	vmapp_vm_output_finish(&c->output);
 	free(c->argv);
 	free(c);
+}
+
+/* The output bytes that went on to the client go back to the guest as
+ * credit; while some wait, the client's socket is watched for room. */
+static void output_went(struct ctl_client *c, int64_t went)
+{
+	struct serve *s = c->s;
+	if (went > 0 && s->bridge && vmapp_bridge_ready(s->bridge))
+		vmapp_bridge_send_output_credit(s->bridge, c->run_id, (uint32_t)went);
+	vmapp_relay_source_events(s->relay, c->fd,
+				  EPOLLIN | (vmapp_vm_output_pending(&c->output) ? EPOLLOUT : 0));
 }
 
 static void send_run(struct ctl_client *c)
@@ -299,6 +318,17 @@ static void dispatch_client(void *data)
 	struct serve *s = c->s;
 	static char buf[VMAPP_CTL_MAX + 1];
 	struct vmapp_ctl_msg msg;
+	if (vmapp_vm_output_pending(&c->output)) {
+		int64_t went = vmapp_vm_output_flush(&c->output, c->fd);
+		if (c->exited && !vmapp_vm_output_pending(&c->output)) {
+			client_destroy(c);
+			return;
+		}
+		/* The run may have ended meanwhile: then no credit is due. */
+		if (c->exited)
+			went = 0;
+		output_went(c, went);
+	}
 	int r = vmapp_ctl_recv(c->fd, buf, &msg);
 	if (r == -EAGAIN)
 		return;
@@ -405,12 +435,57 @@ static void export_apps(struct serve *s, const struct vmapp_transport_frame *fra
 	free(apps);
 }
 
+/* A command's output, to the client that asked for it, in order and
+ * whole (vm-output.h).  Output of the proxy's own sync goes nowhere, and
+ * its credit back at once. */
+static void forward_output(struct serve *s, const struct vmapp_transport_frame *frame)
+{
+	for (struct ctl_client *c = s->clients; c; c = c->next) {
+		if (c->run_id != frame->output.run_id || !c->sent)
+			continue;
+		int64_t went = vmapp_vm_output_push(&c->output, c->fd, frame->output.stream,
+						    frame->output.data, frame->output.size);
+		if (went < 0) {
+			say(s, "run %u: out of memory for its output", c->run_id);
+			went = frame->output.size;
+		}
+		output_went(c, went);
+		return;
+	}
+	vmapp_bridge_send_output_credit(s->bridge, frame->output.run_id, frame->output.size);
+}
+
+/* EXIT after the output before it: at once when none waits. */
+static void client_exit(struct ctl_client *c, const char *status)
+{
+	const char *fields[] = { status };
+	char message[64];
+	ssize_t size = vmapp_ctl_format(message, "EXIT", fields, 1);
+	if (!vmapp_vm_output_pending(&c->output) || size < 0 ||
+	    vmapp_vm_output_push_message(&c->output, c->fd, message, (size_t)size) < 0) {
+		vmapp_vm_output_flush(&c->output, c->fd);
+		client_answer(c, "EXIT", status);
+		client_destroy(c);
+		return;
+	}
+	c->exited = true;
+	if (!vmapp_vm_output_pending(&c->output)) {
+		client_destroy(c);
+		return;
+	}
+	output_went(c, 0);
+}
+
 static void control(void *data, struct vmapp_bridge *bridge,
 		    const struct vmapp_transport_frame *frame)
 {
 	struct serve *s = data;
 	if (frame->kind == VMAPP_TRANSPORT_APPS) {
 		export_apps(s, frame);
+		return;
+	}
+	if (frame->kind == VMAPP_TRANSPORT_OUTPUT) {
+		forward_output(s, frame);
 		return;
 	}
 	if (frame->kind != VMAPP_TRANSPORT_EXIT)
@@ -429,8 +504,7 @@ static void control(void *data, struct vmapp_bridge *bridge,
 		snprintf(text, sizeof(text), "%d", status);
 		if (s->options->verbose)
 			say(s, "run %u: %s exited %d", c->run_id, c->argv[0], status);
-		client_answer(c, "EXIT", text);
-		client_destroy(c);
+		client_exit(c, text);
 		return;
 	}
 }

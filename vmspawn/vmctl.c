@@ -63,9 +63,8 @@ int vmapp_ctl_listen(const char *path)
 	return fd;
 }
 
-int vmapp_ctl_send(int fd, const char *verb, const char *const *fields, size_t n)
+ssize_t vmapp_ctl_format(char *buf, const char *verb, const char *const *fields, size_t n)
 {
-	char buf[VMAPP_CTL_MAX];
 	size_t len = 0;
 
 	if (n > VMAPP_CTL_MAX_FIELDS)
@@ -73,11 +72,21 @@ int vmapp_ctl_send(int fd, const char *verb, const char *const *fields, size_t n
 	for (size_t i = 0; i <= n; i++) {
 		const char *s = i == 0 ? verb : fields[i - 1];
 		size_t l = strlen(s) + 1;
-		if (l > sizeof(buf) - len)
+		if (l > VMAPP_CTL_MAX - len)
 			return -EMSGSIZE;
 		memcpy(buf + len, s, l);
 		len += l;
 	}
+	return (ssize_t)len;
+}
+
+int vmapp_ctl_send(int fd, const char *verb, const char *const *fields, size_t n)
+{
+	char buf[VMAPP_CTL_MAX];
+	ssize_t formatted = vmapp_ctl_format(buf, verb, fields, n);
+	if (formatted < 0)
+		return (int)formatted;
+	size_t len = (size_t)formatted;
 	ssize_t w;
 	do
 		w = send(fd, buf, len, MSG_NOSIGNAL);
@@ -85,6 +94,43 @@ int vmapp_ctl_send(int fd, const char *verb, const char *const *fields, size_t n
 	if (w < 0)
 		return -errno;
 	return (size_t)w == len ? 0 : -EMSGSIZE;
+}
+
+size_t vmapp_ctl_output_message(unsigned stream, const void *data, size_t len, char *buf,
+				size_t *ret_used)
+{
+	static const char head[] = "OUTPUT\0" "1\0";
+	const char *p = data;
+	/* The verb, the stream and the last piece's NUL take room and
+	 * fields: the bytes are split at no more NULs than fields are left. */
+	size_t room = VMAPP_CTL_MAX - sizeof(head), n = 0, nuls = 0;
+	while (n < len && n < room) {
+		if (p[n] == '\0') {
+			if (nuls == VMAPP_CTL_MAX_FIELDS - 2)
+				break;
+			nuls++;
+		}
+		n++;
+	}
+	memcpy(buf, head, sizeof(head) - 1);
+	buf[sizeof("OUTPUT")] = stream == 2 ? '2' : '1';
+	memcpy(buf + sizeof(head) - 1, p, n);
+	buf[sizeof(head) - 1 + n] = '\0';
+	*ret_used = n;
+	return sizeof(head) + n;
+}
+
+size_t vmapp_ctl_output_bytes(const struct vmapp_ctl_msg *msg, char *out)
+{
+	size_t len = 0;
+	for (size_t i = 1; i < msg->n_fields; i++) {
+		size_t n = strlen(msg->fields[i]);
+		if (i > 1)
+			out[len++] = '\0';
+		memcpy(out + len, msg->fields[i], n);
+		len += n;
+	}
+	return len;
 }
 
 int vmapp_ctl_recv(int fd, char *buf, struct vmapp_ctl_msg *msg)

@@ -14,7 +14,9 @@
 #       42 only when it read them and lo is its only network interface
 #       (network=off: no device); that 42 is vmapp-proxy's status;
 #   (3) a second app in the same VM reuses it: no boot, the same QEMU, its
-#       exit status (7) back within seconds; two apps at once both run;
+#       exit status (7) back within seconds, its stdout and stderr on
+#       vmapp-proxy's (2 MB of seq through a pipe whole); two apps at once
+#       both run;
 #       `vmapp-proxy --vm e2e firefox URL` shows firefox's window,
 #       labelled, and ends when its window is closed on the host;
 #       ^C on vmapp-proxy --vm ends the command in the guest (130);
@@ -111,9 +113,16 @@ fi
 # --- (3) a second app reuses the VM ---------------------------------------------
 
 started=$SECONDS
-run app-2 30 "$PROXY" --vm "$VM" -- sh -c 'exit 7'
+# Its output comes back on vmapp-proxy's own stdout and stderr, bytes as
+# they are (a NUL included).
+run app-2 30 "$PROXY" --vm "$VM" -- sh -c 'echo out-of-the-vm; printf "a\\000b"; echo err-of-the-vm >&2; exit 7'
 rc=$?
 [[ $rc == 7 ]] || e2e_fail "a second app exited $rc, not 7: $(cat "$T/app-2.err")"
+printf 'out-of-the-vm\na\0b' >"$T/app-2.want"
+cmp -s "$T/app-2.out" "$T/app-2.want" ||
+	e2e_fail "the command's stdout did not come back as written: $(od -An -c "$T/app-2.out")"
+grep -qx "err-of-the-vm" "$T/app-2.err" ||
+	e2e_fail "the command's stderr did not come back: $(cat "$T/app-2.err")"
 REUSE_SECONDS=$((SECONDS - started))
 ! grep -q "booting" "$T/app-2.err" || e2e_fail "the second app booted the VM again: $(cat "$T/app-2.err")"
 if [[ $(qemu_pid) != "$QEMU" ]] || ! alive "$QEMU"; then
@@ -123,6 +132,14 @@ fi
 log "a second app in the running VM: status 7 back in $REUSE_SECONDS s"
 "$VM_CLI" list >"$T/list.out" 2>&1
 grep -Eq "^$VM +running " "$T/list.out" || e2e_fail "vmapp-vm list does not show $VM running: $(cat "$T/list.out")"
+# Output larger than the credit the guest may send before the host
+# returns some (256 KiB), and written out whole through a pipe.
+run app-big 120 sh -c "\"\$1\" --vm \"\$2\" -- seq 300000 | md5sum" sh "$PROXY" "$VM"
+rc=$?
+[[ $rc == 0 ]] || e2e_fail "seq 300000 in the VM exited $rc: $(cat "$T/app-big.err")"
+[[ $(cat "$T/app-big.out") == "$(seq 300000 | md5sum)" ]] ||
+	e2e_fail "seq 300000's output (2 MB) did not come back whole: $(cat "$T/app-big.out")"
+log "the command's stdout and stderr came back, 2 MB of it whole"
 # Two at once: one waits for a file the other makes.
 # shellcheck disable=SC2016 # for the guest's shell
 spawn app-3 "$PROXY" --vm "$VM" -- sh -c 'for i in $(seq 100); do [ -e /tmp/e2e-b ] && exit 5; sleep 0.2; done; exit 6'

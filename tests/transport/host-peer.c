@@ -27,7 +27,7 @@
 #include "bridge.h"
 #include "unix.h"
 
-#define N_RUNS 6
+#define N_RUNS 8
 /* SIGNAL to EXIT, at most: a few seconds, not the command's 60. */
 #define SIGNAL_WAIT_S 5
 
@@ -62,7 +62,71 @@ static struct expect runs[N_RUNS] = {
 	  { "sh", "-c", "sleep 60 & echo $! >\"$VMAPP_PIDFILE.new\" && "
 			"mv \"$VMAPP_PIDFILE.new\" \"$VMAPP_PIDFILE\"; wait", NULL },
 	  { pidfile_env, NULL }, -15, false, 15 },
+	/* Runs 7 and 8: their output (output_want) before their EXIT. */
+	{ "output", { "sh", "-c", "printf 'out\\000put\\n'; echo err >&2; printf more", NULL },
+	  { NULL }, 0, false, 0 },
+	{ "output past the credit, the credit held back a while",
+	  { "sh", "-c", "head -c 600000 /dev/zero | tr '\\000' a; echo end >&2", NULL },
+	  { NULL }, 0, false, 0 },
 };
+
+/* What runs 7 and 8 must have written, each stream on its own, whole and
+ * before their EXIT.  Run 8's credit comes back only 0.3 s after its
+ * output stops coming: the agent must wait for it, not drop or overrun. */
+static const struct {
+	const char *out, *err;
+	size_t out_size;
+	char out_fill; /* out_size bytes of it, when out is NULL */
+} output_want[N_RUNS] = {
+	[6] = { "out\0put\nmore", "err\n", 12, 0 },
+	[7] = { NULL, "end\n", 600000, 'a' },
+};
+static struct {
+	char out[600001], err[64];
+	size_t out_size, err_size;
+	bool bad;
+	uint32_t owed; /* credit not returned yet */
+	struct timespec last; /* its last OUTPUT */
+} output_got[N_RUNS];
+
+static bool output_ok(uint32_t i)
+{
+	if (output_want[i].out_size == 0)
+		return output_got[i].out_size == 0 && output_got[i].err_size == 0;
+	if (output_got[i].bad || output_got[i].out_size != output_want[i].out_size ||
+	    output_got[i].err_size != strlen(output_want[i].err) ||
+	    memcmp(output_got[i].err, output_want[i].err, output_got[i].err_size))
+		return false;
+	for (size_t k = 0; k < output_got[i].out_size; k++)
+		if (output_got[i].out[k] !=
+		    (output_want[i].out ? output_want[i].out[k] : output_want[i].out_fill))
+			return false;
+	return true;
+}
+
+static void take_output(struct vmapp_bridge *bridge, const struct vmapp_transport_frame *f)
+{
+	uint32_t i = f->output.run_id - 1;
+	if (i >= N_RUNS) {
+		printf("FAIL OUTPUT for run %u, which was not asked\n", f->output.run_id);
+		return;
+	}
+	char *to = f->output.stream == 1 ? output_got[i].out : output_got[i].err;
+	size_t *size = f->output.stream == 1 ? &output_got[i].out_size : &output_got[i].err_size;
+	size_t cap = f->output.stream == 1 ? sizeof(output_got[i].out) : sizeof(output_got[i].err);
+	if (*size + f->output.size > cap)
+		output_got[i].bad = true;
+	else
+		memcpy(to + *size, f->output.data, f->output.size);
+	*size += f->output.size;
+	clock_gettime(CLOCK_MONOTONIC, &output_got[i].last);
+	if (i == 7) {
+		output_got[i].owed += f->output.size;
+		return;
+	}
+	if (vmapp_bridge_send_output_credit(bridge, f->output.run_id, f->output.size) < 0)
+		output_got[i].bad = true;
+}
 
 static int failures;
 
@@ -129,6 +193,10 @@ static void check_meta(const char *id, const char *icon, const char *categories)
 static void control(void *data, struct vmapp_bridge *bridge,
 		    const struct vmapp_transport_frame *f)
 {
+	if (f->kind == VMAPP_TRANSPORT_OUTPUT) {
+		take_output(bridge, f);
+		return;
+	}
 	if (f->kind == VMAPP_TRANSPORT_EXIT) {
 		uint32_t i = f->exit.run_id - 1;
 		if (i >= N_RUNS || runs[i].done) {
@@ -144,6 +212,12 @@ static void control(void *data, struct vmapp_bridge *bridge,
 		} else if (runs[i].signo && since(&sent_at[i].at) > SIGNAL_WAIT_S) {
 			printf("FAIL %s: its EXIT came %.1f s after the SIGNAL\n", runs[i].what,
 			       since(&sent_at[i].at));
+			failures++;
+		}
+		if (!output_ok(i)) {
+			printf("FAIL %s: at its EXIT its output was %zu bytes on stdout, %zu on "
+			       "stderr, not what it wrote\n", runs[i].what, output_got[i].out_size,
+			       output_got[i].err_size);
 			failures++;
 		}
 		if (f->exit.status != runs[i].status) {
@@ -248,6 +322,15 @@ int main(int argc, char *argv[])
 			if (vmapp_bridge_send_list_apps(b) < 0)
 				failures++;
 			sent = true;
+		}
+		/* Run 8's credit, held back until its output stopped coming
+		 * for a moment: the agent waits for it. */
+		if (output_got[7].owed && since(&output_got[7].last) > 0.3) {
+			if (vmapp_bridge_send_output_credit(b, 8, output_got[7].owed) < 0) {
+				printf("FAIL can not return run 8's credit\n");
+				failures++;
+			}
+			output_got[7].owed = 0;
 		}
 		for (uint32_t i = 0; sent && i < N_RUNS; i++) {
 			/* Once the command surely runs: a moment after its RUN;

@@ -48,6 +48,7 @@ enum {
 	K_PIPE_CANCEL = VMAPP_TRANSPORT_PIPE_CANCEL, K_RUN = VMAPP_TRANSPORT_RUN,
 	K_EXIT = VMAPP_TRANSPORT_EXIT, K_LIST_APPS = VMAPP_TRANSPORT_LIST_APPS,
 	K_APPS = VMAPP_TRANSPORT_APPS, K_SIGNAL = VMAPP_TRANSPORT_SIGNAL,
+	K_OUTPUT = VMAPP_TRANSPORT_OUTPUT, K_OUTPUT_CREDIT = VMAPP_TRANSPORT_OUTPUT_CREDIT,
 };
 
 #define R(id) VMAPP_TRANSPORT_RULE_##id
@@ -429,7 +430,7 @@ static void test_kinds(void)
 {
 	/* Unknown kinds: on channel 0 the connection, on a channel that
 	 * channel. */
-	uint16_t unknown[] = { 0x00, 0x06, 0x0f, 0x11, 0x24, 0x31, 0x44, 0x55, 0x60, 0xffff };
+	uint16_t unknown[] = { 0x00, 0x06, 0x0f, 0x11, 0x24, 0x31, 0x44, 0x57, 0x60, 0xffff };
 	for (size_t i = 0; i < sizeof(unknown) / sizeof(unknown[0]); i++) {
 		pair();
 		p_reset();
@@ -458,7 +459,8 @@ static void test_kinds(void)
 		CHECK_ACT(LOSE_CONNECTION);
 	}
 	/* Control kinds on a channel cost that channel. */
-	uint16_t control[] = { K_HELLO, K_ERROR, K_RUN, K_EXIT, K_LIST_APPS, K_APPS, K_SIGNAL };
+	uint16_t control[] = { K_HELLO, K_ERROR, K_RUN, K_EXIT, K_LIST_APPS, K_APPS, K_SIGNAL,
+			       K_OUTPUT, K_OUTPUT_CREDIT };
 	for (size_t i = 0; i < sizeof(control) / sizeof(control[0]); i++) {
 		pair();
 		open_ch(2);
@@ -495,6 +497,7 @@ static void test_kinds(void)
 	CHECK(strcmp(vmapp_transport_kind_name(K_SHM_UPDATE), "SHM_UPDATE") == 0);
 	CHECK(strcmp(vmapp_transport_kind_name(K_SIGNAL), "SIGNAL") == 0);
 	CHECK(K_SIGNAL == 0x54);
+	CHECK(strcmp(vmapp_transport_kind_name(K_OUTPUT), "OUTPUT") == 0 && K_OUTPUT == 0x55);
 	CHECK(vmapp_transport_kind_name(0) == NULL);
 	CHECK(vmapp_transport_kind_is_data(K_WAYLAND) && vmapp_transport_kind_is_data(K_PIPE_DATA) &&
 	      vmapp_transport_kind_is_data(K_SHM_UPDATE) &&
@@ -1602,6 +1605,162 @@ static void test_control(void)
 		CHECK_ACT(LOSE_CONNECTION);
 	}
 
+	/* OUTPUT: only from the guest, only for a run without its EXIT (the
+	 * guest sends a run's output before the EXIT, never after), stream
+	 * 1 or 2, at least one byte and at most MAX_OUTPUT, any bytes. */
+	{
+		const char *argv1[] = { "ls" };
+		pair();
+		CHECK_INT(vmapp_transport_send_run(&H, &hout, 9, argv1, 1, NULL, 0), 0);
+		p_reset();
+		p32(9);
+		p32(1);
+		p8(0);
+		p8(0xff);
+		p8('\n');
+		CHECK_TR(rx(&H, 0, K_OUTPUT), R(OK));
+		CHECK_ACT(DELIVER);
+		p_reset();
+		p32(9);
+		p32(2);
+		pfill('x', VMAPP_TRANSPORT_MAX_OUTPUT);
+		CHECK_TR(rx(&H, 0, K_OUTPUT), R(OK));
+		CHECK_ACT(DELIVER);
+		p_reset();
+		p32(9);
+		p32(2);
+		pfill('x', VMAPP_TRANSPORT_MAX_OUTPUT + 1);
+		CHECK_TR(rx(&H, 0, K_OUTPUT), R(PAYLOAD_SIZE));
+		CHECK_ACT(LOSE_CONNECTION);
+		static const uint32_t streams[] = { 0, 3, 0x100, UINT32_MAX };
+		for (size_t i = 0; i < 4; i++) {
+			pair();
+			CHECK_INT(vmapp_transport_send_run(&H, &hout, 9, argv1, 1, NULL, 0), 0);
+			p_reset();
+			p32(9);
+			p32(streams[i]);
+			p8('a');
+			CHECK_TR(rx(&H, 0, K_OUTPUT), R(OUTPUT_STREAM));
+			CHECK_ACT(LOSE_CONNECTION);
+		}
+		/* No bytes, a short header. */
+		for (uint32_t size = 0; size <= 8; size++) {
+			pair();
+			CHECK_INT(vmapp_transport_send_run(&H, &hout, 9, argv1, 1, NULL, 0), 0);
+			p_reset();
+			p32(9);
+			p32(1);
+			p8('a');
+			pn = size;
+			CHECK_TR(rx(&H, 0, K_OUTPUT), R(PAYLOAD_SIZE));
+			CHECK_ACT(LOSE_CONNECTION);
+		}
+		/* A run the host never sent, or one that has its EXIT. */
+		pair();
+		p_reset();
+		p32(9);
+		p32(1);
+		p8('a');
+		CHECK_TR(rx(&H, 0, K_OUTPUT), R(RUN_UNKNOWN));
+		CHECK_ACT(LOSE_CONNECTION);
+		pair();
+		CHECK_INT(vmapp_transport_send_run(&H, &hout, 9, argv1, 1, NULL, 0), 0);
+		p_reset();
+		p32(9);
+		p32(0);
+		CHECK_TR(rx(&H, 0, K_EXIT), R(OK));
+		p_reset();
+		p32(9);
+		p32(1);
+		p8('a');
+		CHECK_TR(rx(&H, 0, K_OUTPUT), R(RUN_UNKNOWN));
+		CHECK_ACT(LOSE_CONNECTION);
+		/* The host sends none. */
+		pair();
+		p_reset();
+		p32(9);
+		p32(1);
+		p8('a');
+		CHECK_TR(rx(&G, 0, K_OUTPUT), R(KIND_DIRECTION));
+		CHECK_ACT(LOSE_CONNECTION);
+
+		/* Output credit: a run's guest may send MAX_OUTPUT_CREDIT bytes,
+		 * then only what the host returned. */
+		pair();
+		CHECK_INT(vmapp_transport_send_run(&H, &hout, 9, argv1, 1, NULL, 0), 0);
+		CHECK_INT(vmapp_transport_output_credit(&H, 9), VMAPP_TRANSPORT_MAX_OUTPUT_CREDIT);
+		CHECK_INT(vmapp_transport_output_credit(&H, 10), 0);
+		uint32_t left = VMAPP_TRANSPORT_MAX_OUTPUT_CREDIT;
+		while (left > 0) {
+			uint32_t n = left < VMAPP_TRANSPORT_MAX_OUTPUT ? left : VMAPP_TRANSPORT_MAX_OUTPUT;
+			p_reset();
+			p32(9);
+			p32(1);
+			pfill('o', n);
+			CHECK_TR(rx(&H, 0, K_OUTPUT), R(OK));
+			left -= n;
+		}
+		CHECK_INT(vmapp_transport_output_credit(&H, 9), 0);
+		p_reset();
+		p32(9);
+		p32(2);
+		p8('a');
+		CHECK_TR(rx(&H, 0, K_OUTPUT), R(CREDIT_EXCEEDED));
+		CHECK_ACT(LOSE_CONNECTION);
+
+		/* OUTPUT_CREDIT: the host's, never 0, never more than used; for
+		 * a run the guest has ended it is ignored. */
+		pair();
+		run_payload(9, 1, 0);
+		pstr("ls");
+		CHECK_TR(rx(&G, 0, K_RUN), R(OK));
+		p_reset();
+		p32(9);
+		p32(1);
+		CHECK_TR(rx(&G, 0, K_OUTPUT_CREDIT), R(CREDIT_OVERFLOW));
+		CHECK_ACT(LOSE_CONNECTION);
+		pair();
+		run_payload(9, 1, 0);
+		pstr("ls");
+		CHECK_TR(rx(&G, 0, K_RUN), R(OK));
+		CHECK_INT(vmapp_transport_send_output(&G, &gout, 9, 1, "abc", 3), 0);
+		CHECK_INT(vmapp_transport_output_credit(&G, 9), VMAPP_TRANSPORT_MAX_OUTPUT_CREDIT - 3);
+		p_reset();
+		p32(9);
+		p32(3);
+		CHECK_TR(rx(&G, 0, K_OUTPUT_CREDIT), R(OK));
+		CHECK_ACT(DELIVER);
+		CHECK_INT(vmapp_transport_output_credit(&G, 9), VMAPP_TRANSPORT_MAX_OUTPUT_CREDIT);
+		p_reset();
+		p32(9);
+		p32(0);
+		CHECK_TR(rx(&G, 0, K_OUTPUT_CREDIT), R(CREDIT_ZERO));
+		CHECK_ACT(LOSE_CONNECTION);
+		pair();
+		p_reset();
+		p32(77);
+		p32(100);
+		CHECK_TR(rx(&G, 0, K_OUTPUT_CREDIT), R(OK));
+		CHECK_ACT(DROP);
+		CHECK(vmapp_transport_ready(&G));
+		p_reset();
+		p32(77);
+		p32(100);
+		CHECK_TR(rx(&H, 0, K_OUTPUT_CREDIT), R(KIND_DIRECTION));
+		for (uint32_t size = 0; size < 16; size++) {
+			if (size == 8)
+				continue;
+			pair();
+			p_reset();
+			p32(77);
+			p32(100);
+			p32(0);
+			p32(0);
+			pn = size;
+			CHECK_TR(rx(&G, 0, K_OUTPUT_CREDIT), R(PAYLOAD_SIZE));
+		}
+	}
+
 	/* LIST_APPS and APPS. */
 	pair();
 	p_reset();
@@ -1881,12 +2040,60 @@ static void test_round_trips(void)
 		}
 		CHECK(s == last.run.strings + last.run.strings_size);
 	}
+	/* OUTPUT: the guest's, for a run before its EXIT, 1..MAX_OUTPUT
+	 * bytes on stream 1 or 2, delivered as sent. */
+	{
+		static const uint8_t bytes[] = { 'h', 'i', 0, '\n' };
+		static uint8_t big[VMAPP_TRANSPORT_MAX_OUTPUT + 1];
+		CHECK_INT(vmapp_transport_send_output(&H, &hout, 42, 1, bytes, 4), -EPERM);
+		CHECK_INT(vmapp_transport_send_output(&G, &gout, 41, 1, bytes, 4), -ENOENT);
+		CHECK_INT(vmapp_transport_send_output(&G, &gout, 42, 3, bytes, 4), -EINVAL);
+		CHECK_INT(vmapp_transport_send_output(&G, &gout, 42, 1, bytes, 0), -EMSGSIZE);
+		CHECK_INT(vmapp_transport_send_output(&G, &gout, 42, 1, big, sizeof(big)),
+			  -EMSGSIZE);
+		CHECK_INT(gout.len, 0);
+		CHECK_INT(vmapp_transport_send_output(&G, &gout, 42, 2, bytes, 4), 0);
+		CHECK_TR(pump(&gout, &H), R(OK));
+		CHECK(last.kind == K_OUTPUT && last.output.run_id == 42 && last.output.stream == 2 &&
+		      last.output.size == 4 && memcmp(last.output.data, bytes, 4) == 0);
+		CHECK_INT(vmapp_transport_send_output(&G, &gout, 42, 1, big, sizeof(big) - 1), 0);
+		CHECK_TR(pump(&gout, &H), R(OK));
+		CHECK(last.kind == K_OUTPUT && last.output.size == VMAPP_TRANSPORT_MAX_OUTPUT);
+		/* The credit both sides count, and its return. */
+		uint32_t used = 4 + VMAPP_TRANSPORT_MAX_OUTPUT;
+		CHECK_INT(vmapp_transport_output_credit(&G, 42),
+			  VMAPP_TRANSPORT_MAX_OUTPUT_CREDIT - used);
+		CHECK_INT(vmapp_transport_output_credit(&H, 42),
+			  VMAPP_TRANSPORT_MAX_OUTPUT_CREDIT - used);
+		CHECK_INT(vmapp_transport_send_output_credit(&G, &gout, 42, 4), -EPERM);
+		CHECK_INT(vmapp_transport_send_output_credit(&H, &hout, 41, 4), -ENOENT);
+		CHECK_INT(vmapp_transport_send_output_credit(&H, &hout, 42, 0), -EINVAL);
+		CHECK_INT(vmapp_transport_send_output_credit(&H, &hout, 42, used + 1), -EINVAL);
+		CHECK_INT(vmapp_transport_send_output_credit(&H, &hout, 42, used), 0);
+		CHECK_TR(pump(&hout, &G), R(OK));
+		CHECK(last.kind == K_OUTPUT_CREDIT && last.output_credit.run_id == 42 &&
+		      last.output_credit.bytes == used);
+		CHECK_INT(vmapp_transport_output_credit(&G, 42), VMAPP_TRANSPORT_MAX_OUTPUT_CREDIT);
+		/* Out of credit: the guest waits. */
+		uint32_t sent = 0;
+		while (vmapp_transport_send_output(&G, &gout, 42, 1, big, VMAPP_TRANSPORT_MAX_OUTPUT) == 0)
+			sent += VMAPP_TRANSPORT_MAX_OUTPUT;
+		uint32_t rest = VMAPP_TRANSPORT_MAX_OUTPUT_CREDIT - sent;
+		CHECK_INT(vmapp_transport_output_credit(&G, 42), rest);
+		CHECK_INT(vmapp_transport_send_output(&G, &gout, 42, 1, big, rest + 1), -ENOSPC);
+		if (rest > 0)
+			CHECK_INT(vmapp_transport_send_output(&G, &gout, 42, 1, big, rest), 0);
+		CHECK_INT(vmapp_transport_send_output(&G, &gout, 42, 1, big, 1), -ENOSPC);
+		CHECK_TR(pump(&gout, &H), R(OK));
+		CHECK_INT(vmapp_transport_output_credit(&H, 42), 0);
+	}
 	CHECK_INT(vmapp_transport_send_exit(&G, &gout, 41, 0), -ENOENT);
 	CHECK_INT(vmapp_transport_send_exit(&G, &gout, 42, 256), -EINVAL);
 	CHECK_INT(vmapp_transport_send_exit(&G, &gout, 42, -9), 0);
 	CHECK_TR(pump(&gout, &H), R(OK));
 	CHECK(last.kind == K_EXIT && last.exit.run_id == 42 && last.exit.status == -9);
 	CHECK_INT(H.n_runs, 0);
+	CHECK_INT(vmapp_transport_send_output(&G, &gout, 42, 1, "late", 4), -ENOENT);
 
 	/* SIGNAL: only to a run waiting for its EXIT, only the signals the
 	 * guest takes, only from the host; the guest ignores one that
