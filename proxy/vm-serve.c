@@ -25,8 +25,10 @@
 #include <sys/file.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <sys/epoll.h>
 #include <sys/timerfd.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -34,6 +36,7 @@
 #include "boot.h"
 #include "bridge.h"
 #include "export.h"
+#include "launch.h"
 #include "local.h"
 #include "relay.h"
 #include "unix.h"
@@ -85,6 +88,7 @@ struct serve {
 	int ctl_fd;
 	int timer_fd;    /* reconnecting to the agent's port (serial) */
 	int reserve_fd;  /* vsock: dropped to refuse a connection when out of fds */
+	int vsockd_fd;   /* a pidfd of vmapp-vsockd: readable once it ended */
 	int deadline_fd; /* the agent's first answer */
 	int lock_fd;
 	struct ctl_client *clients;
@@ -606,6 +610,29 @@ static void start_stream(struct serve *s)
 	serve_stream(s, fd);
 }
 
+/* vmapp-vsockd ended before QEMU: the VM has lost its way to the agent
+ * for good, so it is stopped (with its reason in the log) rather than
+ * left running with nobody to serve its commands. */
+static void dispatch_vsockd(void *data)
+{
+	struct serve *s = data;
+	int status = 0;
+	vmapp_relay_remove_source(s->relay, s->vsockd_fd);
+	/* It ends by itself when QEMU does. */
+	if (vmapp_relay_child_exited(s->relay))
+		return;
+	if (vmapp_launch_wait(s->boot.vsockd, 0, &status) == 0) {
+		s->boot.vsockd = 0;
+		say(s, "vmapp-vsockd ended (%s %d): the VM has no transport left; stopping it",
+		    WIFEXITED(status) ? "status" : "signal",
+		    WIFEXITED(status) ? WEXITSTATUS(status) : WTERMSIG(status));
+	}
+	if (!s->stopping && !s->terminated) {
+		s->stopping = true;
+		kill_vm(s);
+	}
+}
+
 /* vsock: the agent connects, again after each stream. */
 static void dispatch_agent_listen(void *data)
 {
@@ -725,6 +752,10 @@ static void cleanup(struct serve *s)
 		vmapp_relay_remove_source(s->relay, s->boot.agent_listen_fd);
 	if (s->reserve_fd >= 0)
 		close(s->reserve_fd);
+	if (s->vsockd_fd >= 0) {
+		vmapp_relay_remove_source(s->relay, s->vsockd_fd);
+		close(s->vsockd_fd);
+	}
 	vmapp_boot_stop(&s->boot, &s->paths, STOP_GRACE_S);
 	if (s->ctl_fd >= 0) {
 		close(s->ctl_fd);
@@ -756,7 +787,7 @@ int vmapp_vm_serve(const struct vmapp_vm_options *options)
 {
 	struct serve s = {
 		.options = options, .status_fd = options->status_fd, .ctl_fd = -1,
-		.timer_fd = -1, .deadline_fd = -1, .lock_fd = -1, .reserve_fd = -1,
+		.timer_fd = -1, .deadline_fd = -1, .lock_fd = -1, .reserve_fd = -1, .vsockd_fd = -1,
 		.boot = VMAPP_BOOT_NONE,
 	};
 	char error[4096], upstream[PATH_MAX];
@@ -846,6 +877,16 @@ int vmapp_vm_serve(const struct vmapp_vm_options *options)
 			status_done(&s, "failed", error);
 			cleanup(&s);
 			return VMAPP_EXIT_FAILURE;
+		}
+	}
+	if (s.boot.vsockd > 0) {
+#ifdef SYS_pidfd_open
+		s.vsockd_fd = (int)syscall(SYS_pidfd_open, s.boot.vsockd, 0);
+#endif
+		if (s.vsockd_fd >= 0 &&
+		    vmapp_relay_add_source(s.relay, s.vsockd_fd, dispatch_vsockd, &s) < 0) {
+			close(s.vsockd_fd);
+			s.vsockd_fd = -1;
 		}
 	}
 	vmapp_relay_watch_child(s.relay, s.boot.qemu);

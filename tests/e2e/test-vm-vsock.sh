@@ -19,7 +19,9 @@
 #   (4) the agent's stream ends (the guest's user kills the agent) and
 #       comes back on its own: the next command runs, in the same QEMU;
 #   (5) vmapp-vm stop leaves no QEMU, no vmapp-vsockd, no socket and no
-#       runtime folder.
+#       runtime folder;
+#   (6) with vmapp-vsockd, started again: when vmapp-vsockd dies (SIGKILL)
+#       the VM's proxy says so and stops the VM, leaving nothing.
 #
 # Environment: VMAPP_PROXY, VMAPP_AGENT, VMAPP_VM (meson sets them);
 # VMAPP_E2E_CACHE (lib-e2e.sh); VMAPP_E2E_BOOT_WAIT, seconds for the
@@ -160,4 +162,22 @@ left=$(pgrep -af -- "$STATE/|$RUNTIME/|--vm-serve $VM\$" || true)
 [[ -z $left ]] || e2e_fail "still running after stop: $left"
 keep_console "$STATE/console.log"
 
-pass "transport=vsock on $DEVICE: --vm to window $WINDOW_SECONDS s, labelled, drawn, typed into, 42 back; no serial port or NIC in the guest; the agent came back after its stream ended; stop left nothing"
+# --- (6) vmapp-vsockd killed: the VM stops ----------------------------------------
+
+if [[ $DEVICE == vsockd ]]; then
+	guest again-2 300 true || e2e_fail "the VM did not start again: $(cat "$T/again-2.err")"
+	VSOCKD=$(vsockd_pids)
+	QEMU=$(qemu_pid)
+	[[ -n $VSOCKD ]] && alive "$QEMU" || e2e_fail "no vmapp-vsockd or QEMU after the restart"
+	kill -KILL "$VSOCKD"
+	wait_until 60 test ! -e "$RUNTIME" ||
+		e2e_fail "the VM still runs 60 s after its vmapp-vsockd was killed"
+	! alive "$QEMU" || e2e_fail "QEMU ($QEMU) runs on without its vmapp-vsockd"
+	grep -q "vmapp-vsockd ended (signal 9)" "$STATE/vm.log" ||
+		e2e_fail "the VM's log does not say vmapp-vsockd ended: $(tail -n 5 "$STATE/vm.log")"
+	left=$(pgrep -af -- "$STATE/|$RUNTIME/|--vm-serve $VM\$" || true)
+	[[ -z $left ]] || e2e_fail "still running after vmapp-vsockd died: $left"
+	log "vmapp-vsockd killed: the VM's proxy stopped the VM, nothing left"
+fi
+
+pass "transport=vsock on $DEVICE: --vm to window $WINDOW_SECONDS s, labelled, drawn, typed into, 42 back; no serial port or NIC in the guest; the agent came back after its stream ended; stop left nothing; a dead vmapp-vsockd stops the VM"
