@@ -21,7 +21,7 @@ top=$PWD
 
 vm=default
 local_mode=0
-command=(foot sh -c 'echo "Hello from an app in the VM, behind vmapp-proxy."; echo "Close this window to end."; exec bash')
+command=(foot --log-level=warning sh -c 'echo "Hello from an app in the VM, behind vmapp-proxy."; echo "Close this window to end."; exec bash')
 if [[ ${1:-} == --local ]]; then
 	local_mode=1
 	command=(foot -a vmapp-demo sh -c 'echo "Hello from an app behind vmapp-proxy."; echo "Close this window to end."; exec sh')
