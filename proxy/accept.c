@@ -1,11 +1,13 @@
 /* SPDX-License-Identifier: MIT */
 #include <errno.h>
 #include <fcntl.h>
-#include <signal.h>
 #include <limits.h>
+#include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -134,6 +136,40 @@ static int start_stream(struct acceptor *a, int fd)
 	return 0;
 }
 
+/* A refusal's line: 10 at once, then one a second (with how many were
+ * not said): the peers are the guests, which may connect in a loop. */
+#define REFUSED_BURST 10
+
+static void say_refused(const char *name, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static void say_refused(const char *name, const char *fmt, ...)
+{
+	static double tokens = REFUSED_BURST, last;
+	static unsigned unsaid;
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	double now = (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+	if (last > 0 && now > last)
+		tokens += now - last;
+	if (tokens > REFUSED_BURST)
+		tokens = REFUSED_BURST;
+	last = now;
+	if (tokens < 1) {
+		unsaid++;
+		return;
+	}
+	tokens -= 1;
+	va_list ap;
+	va_start(ap, fmt);
+	fprintf(stderr, "%s: ", name);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	if (unsaid)
+		fprintf(stderr, " (%u more refused and not said before this)", unsaid);
+	fputc('\n', stderr);
+	unsaid = 0;
+}
+
 int vmapp_agent_accept(int listen_fd, int *reserve_fd, const uint32_t *cid, bool busy,
 		       const char *name)
 {
@@ -152,20 +188,19 @@ int vmapp_agent_accept(int listen_fd, int *reserve_fd, const uint32_t *cid, bool
 		if (fd >= 0)
 			close(fd);
 		*reserve_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
-		fprintf(stderr, "%s: refused a connection: out of file descriptors\n", name);
+		say_refused(name, "refused a connection: out of file descriptors");
 		return -1;
 	}
 	if (fd < 0)
 		return -1;
 	if (cid && (peer.sa.sa_family != AF_VSOCK || peer.vm.svm_cid != *cid)) {
-		fprintf(stderr, "%s: refused a vsock connection from CID %u (expected %u)\n", name,
-			peer.sa.sa_family == AF_VSOCK ? peer.vm.svm_cid : 0, *cid);
+		say_refused(name, "refused a vsock connection from CID %u (expected %u)",
+			    peer.sa.sa_family == AF_VSOCK ? peer.vm.svm_cid : 0, *cid);
 		close(fd);
 		return -1;
 	}
 	if (busy) {
-		fprintf(stderr, "%s: refused a second agent connection while one is served\n",
-			name);
+		say_refused(name, "refused a second agent connection while one is served");
 		close(fd);
 		return -1;
 	}

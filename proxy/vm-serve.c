@@ -89,6 +89,7 @@ struct serve {
 	int timer_fd;    /* reconnecting to the agent's port (serial) */
 	int reserve_fd;  /* vsock: dropped to refuse a connection when out of fds */
 	int vsockd_fd;   /* a pidfd of vmapp-vsockd: readable once it ended */
+	bool listen_watched; /* vsock: the agent's connections are taken */
 	int deadline_fd; /* the agent's first answer */
 	int lock_fd;
 	struct ctl_client *clients;
@@ -520,6 +521,8 @@ static int open_channel(void *data, uint32_t channel)
 }
 
 static void start_stream(struct serve *s);
+static void dispatch_agent_listen(void *data);
+static void watch_agent_listen(struct serve *s, bool on);
 
 static void end_stream(struct serve *s)
 {
@@ -542,6 +545,7 @@ static void end_stream(struct serve *s)
 		}
 		c = next;
 	}
+	watch_agent_listen(s, false);
 	if (s->stopping)
 		kill_vm(s);
 	else
@@ -588,8 +592,7 @@ static void serve_stream(struct serve *s, int fd)
 		say(s, "can not serve the agent's stream: out of memory");
 		vmapp_bridge_destroy(s->bridge);
 		s->bridge = NULL;
-		if (s->boot.transport == VMAPP_TRANSPORT_SERIAL)
-			arm_timer(s, RECONNECT_S);
+		arm_timer(s, RECONNECT_S);
 		return;
 	}
 	dispatch_bridge(s);
@@ -608,6 +611,24 @@ static void start_stream(struct serve *s)
 		return;
 	}
 	serve_stream(s, fd);
+}
+
+/* vsock: after a stream ended the agent's next connection is taken a
+ * second later at the earliest, so that a guest that connects and hangs
+ * up in a loop costs the host's log a few lines a second, not two lines
+ * each time (with serial the proxy connects, on the same timer).  While a
+ * stream is served, other connections are refused at once, their lines
+ * rate-limited (vmapp_agent_accept). */
+static void watch_agent_listen(struct serve *s, bool on)
+{
+	if (s->boot.agent_listen_fd < 0 || s->listen_watched == on)
+		return;
+	if (on && vmapp_relay_add_source(s->relay, s->boot.agent_listen_fd,
+					 dispatch_agent_listen, s) < 0)
+		return;
+	if (!on)
+		vmapp_relay_remove_source(s->relay, s->boot.agent_listen_fd);
+	s->listen_watched = on;
 }
 
 /* vmapp-vsockd ended before QEMU: the VM has lost its way to the agent
@@ -662,8 +683,10 @@ static void dispatch_timer(void *data)
 		kill_vm(s);
 		return;
 	}
-	if (!s->bridge)
+	if (!s->bridge) {
 		start_stream(s);
+		watch_agent_listen(s, true);
+	}
 }
 
 static void dispatch_deadline(void *data)
@@ -748,8 +771,8 @@ static void cleanup(struct serve *s)
 	}
 	if (s->relay && vmapp_relay_child_exited(s->relay))
 		s->boot.qemu = 0; /* reaped by the relay */
-	if (s->relay && s->boot.agent_listen_fd >= 0)
-		vmapp_relay_remove_source(s->relay, s->boot.agent_listen_fd);
+	if (s->relay)
+		watch_agent_listen(s, false);
 	if (s->reserve_fd >= 0)
 		close(s->reserve_fd);
 	if (s->vsockd_fd >= 0) {
@@ -870,8 +893,8 @@ int vmapp_vm_serve(const struct vmapp_vm_options *options)
 	}
 	if (s.boot.agent_listen_fd >= 0) {
 		s.reserve_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
-		if (vmapp_relay_add_source(s.relay, s.boot.agent_listen_fd, dispatch_agent_listen,
-					   &s) < 0) {
+		watch_agent_listen(&s, true);
+		if (!s.listen_watched) {
 			snprintf(error, sizeof(error), "proxy: can not wait for the agent (log: %s)",
 				 s.paths.vm_log);
 			status_done(&s, "failed", error);

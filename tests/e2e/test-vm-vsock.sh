@@ -16,6 +16,9 @@
 #       device, the vsock device is there and the kernel command line
 #       names the agent's port: vsock is the only way the windows and
 #       the 42 could have come;
+#   (3b) a guest user connecting to the agent's port 1000 times in a loop
+#       costs the host's log lines at a bounded rate, not one each, and
+#       the agent goes on;
 #   (4) the agent's stream ends (the guest's user kills the agent) and
 #       comes back on its own: the next command runs, in the same QEMU;
 #   (5) vmapp-vm stop leaves no QEMU, no vmapp-vsockd, no socket and no
@@ -130,6 +133,33 @@ guest inside 60 sh -c '[ ! -e /dev/virtio-ports/vmapp ] && ! ls /dev/virtio-port
 rc=$?
 [[ $rc == 0 ]] || e2e_fail "the guest's devices are not vsock only (status $rc): $(cat "$T/inside.err")"
 log "in the guest: no virtio-serial port, no network device, /dev/vsock, the port on the command line"
+
+# A hostile guest user connects to the agent's port in a loop while the
+# agent is served: the host's log (vm.log: the VM's proxy and
+# vmapp-vsockd) gains lines at a bounded rate, not one a connection
+# (vmapp-vsockd(8): a burst of 50, then 5 a second, and the summaries),
+# and the agent goes on.
+lines_before=$(wc -l <"$STATE/vm.log")
+flood_started=$SECONDS
+# shellcheck disable=SC2016 # for the guest's perl
+guest flood 120 perl -e 'use Socket; my $port = shift;
+	for (1 .. 1000) {
+		socket(my $s, 40, SOCK_STREAM, 0) or die "socket: $!";
+		connect($s, pack("S S L L C x3", 40, 0, $port, 2, 0));
+		close($s);
+	}
+	print "1000 connections\n";' "$(grep -o 'vmapp.vsock_port=[0-9]*' <<<"$argv" | cut -d= -f2)"
+rc=$?
+[[ $rc == 0 ]] && grep -q "1000 connections" "$T/flood.out" ||
+	e2e_fail "the guest's connection loop did not run (status $rc): $(cat "$T/flood.err")"
+sleep 2
+flood_seconds=$((SECONDS - flood_started))
+lines=$(($(wc -l <"$STATE/vm.log") - lines_before))
+((lines <= 60 + 12 * flood_seconds)) ||
+	e2e_fail "1000 connections from the guest in $flood_seconds s wrote $lines lines to the host's log: $(tail -n 5 "$STATE/vm.log")"
+guest after-flood 30 sh -c 'exit 5'
+[[ $? == 5 ]] || e2e_fail "the agent did not serve a command after the flood: $(cat "$T/after-flood.err")"
+log "1000 connections from the guest in $flood_seconds s: $lines lines in the host's log, the agent went on"
 
 # --- (4) the agent's stream ends, and comes back ------------------------------------
 
