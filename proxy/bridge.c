@@ -12,18 +12,20 @@
 #include <unistd.h>
 
 #include "bridge-impl.h"
+#include "peer-log.h"
 #include "track.h"
 #include "vmapp-tables.h"
 
 void vmapp_bridge_log(const struct vmapp_bridge *b, const char *fmt, ...)
 {
-	char line[1024];
+	char text[1024], line[1200];
 	va_list ap;
 
 	va_start(ap, fmt);
-	vsnprintf(line, sizeof(line), fmt, ap);
+	vsnprintf(text, sizeof(text), fmt, ap);
 	va_end(ap);
-	fprintf(stderr, "%s: %s\n", b->config.name, line);
+	snprintf(line, sizeof(line), "%s: %s", b->config.name, text);
+	vmapp_peer_log(line);
 }
 
 static const char *kind_name(uint32_t kind)

@@ -16,6 +16,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "peer-log.h"
 #include "relay.h"
 #include "side.h"
 #include "unix.h"
@@ -104,14 +105,15 @@ static void client_log(const struct client *c, const char *fmt, ...)
 
 static void client_log(const struct client *c, const char *fmt, ...)
 {
-	char line[1024];
+	char text[1024], line[1200];
 	va_list ap;
 
 	va_start(ap, fmt);
-	vsnprintf(line, sizeof(line), fmt, ap);
+	vsnprintf(text, sizeof(text), fmt, ap);
 	va_end(ap);
-	fprintf(stderr, "vmapp-proxy[%s]: client %u: %s\n", c->relay->options.conn.label,
-		c->number, line);
+	snprintf(line, sizeof(line), "vmapp-proxy[%s]: client %u: %s",
+		 c->relay->options.conn.label, c->number, text);
+	vmapp_peer_log(line);
 }
 
 static const struct vmapp_limits *relay_limits(const struct vmapp_relay *relay)
