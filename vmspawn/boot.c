@@ -317,19 +317,27 @@ static int wait_socket(struct boot_run *b, pid_t *pid, const char *who, const ch
 	return 0;
 }
 
+/* A vhost-user back-end QEMU connects to (virtiofsd, vmapp-vsockd): run
+ * with its output in the VM's log, until it listens on socket. */
+static int start_backend(struct boot_run *b, const char *const *argv, const char *who,
+			 const char *socket, pid_t *ret_pid)
+{
+	unlink(socket);
+	struct vmapp_launch_options o = { .log_path = b->c->paths->vm_log };
+	int r = vmapp_launch_qemu(argv, &o, ret_pid);
+	if (r < 0)
+		return fail(b, r, "can not run %s: %s", argv[0], strerror(-r));
+	return wait_socket(b, ret_pid, who, socket);
+}
+
 static int start_virtiofsd(struct boot_run *b, struct vmapp_boot *vm)
 {
 	const struct vmapp_vm_paths *p = b->c->paths;
 	char source[VMAPP_VM_PATH_MAX + 16], socket_arg[VMAPP_SOCKET_PATH_MAX + 16];
 	snprintf(source, sizeof(source), "source=%s", b->c->def->share);
 	snprintf(socket_arg, sizeof(socket_arg), "--socket-path=%s", p->virtiofs_socket);
-	unlink(p->virtiofs_socket);
 	const char *argv[] = { VIRTIOFSD, socket_arg, "-o", source, "-o", "cache=auto", NULL };
-	struct vmapp_launch_options o = { .log_path = p->vm_log };
-	int r = vmapp_launch_qemu(argv, &o, &vm->virtiofsd);
-	if (r < 0)
-		return fail(b, r, "can not run %s: %s", VIRTIOFSD, strerror(-r));
-	return wait_socket(b, &vm->virtiofsd, "virtiofsd", p->virtiofs_socket);
+	return start_backend(b, argv, "virtiofsd", p->virtiofs_socket, &vm->virtiofsd);
 }
 
 static int start_vsockd(struct boot_run *b, struct vmapp_boot *vm)
@@ -338,14 +346,9 @@ static int start_vsockd(struct boot_run *b, struct vmapp_boot *vm)
 	char cid[16], forward[VMAPP_SOCKET_PATH_MAX + 16];
 	snprintf(cid, sizeof(cid), "%u", VSOCKD_GUEST_CID);
 	snprintf(forward, sizeof(forward), "%u:%s", VSOCKD_AGENT_PORT, p->agent_socket);
-	unlink(p->vsock_socket);
 	const char *argv[] = { b->c->vsockd, "--socket", p->vsock_socket, "--guest-cid", cid,
 			       "--forward", forward, NULL };
-	struct vmapp_launch_options o = { .log_path = p->vm_log };
-	int r = vmapp_launch_qemu(argv, &o, &vm->vsockd);
-	if (r < 0)
-		return fail(b, r, "can not run %s: %s", b->c->vsockd, strerror(-r));
-	return wait_socket(b, &vm->vsockd, "vmapp-vsockd", p->vsock_socket);
+	return start_backend(b, argv, "vmapp-vsockd", p->vsock_socket, &vm->vsockd);
 }
 
 /*
