@@ -7,13 +7,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
 #include <linux/vm_sockets.h>
 
 #include "accept.h"
+#include "ratelimit.h"
 #include "bridge.h"
 #include "local.h"
 #include "relay.h"
@@ -139,35 +139,31 @@ static int start_stream(struct acceptor *a, int fd)
 /* A refusal's line: 10 at once, then one a second (with how many were
  * not said): the peers are the guests, which may connect in a loop. */
 #define REFUSED_BURST 10
+#define REFUSED_PER_SECOND 1
 
 static void say_refused(const char *name, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 static void say_refused(const char *name, const char *fmt, ...)
 {
-	static double tokens = REFUSED_BURST, last;
-	static unsigned unsaid;
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	double now = (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-	if (last > 0 && now > last)
-		tokens += now - last;
-	if (tokens > REFUSED_BURST)
-		tokens = REFUSED_BURST;
-	last = now;
-	if (tokens < 1) {
-		unsaid++;
-		return;
+	static struct vmapp_ratelimit limit;
+	static bool started;
+	uint64_t now = vmapp_ratelimit_now_ns(), unsaid = 0;
+
+	if (!started) {
+		vmapp_ratelimit_init(&limit, REFUSED_BURST, REFUSED_PER_SECOND, now);
+		started = true;
 	}
-	tokens -= 1;
+	if (!vmapp_ratelimit_allow(&limit, now, &unsaid))
+		return;
 	va_list ap;
 	va_start(ap, fmt);
 	fprintf(stderr, "%s: ", name);
 	vfprintf(stderr, fmt, ap);
 	va_end(ap);
 	if (unsaid)
-		fprintf(stderr, " (%u more refused and not said before this)", unsaid);
+		fprintf(stderr, " (%llu more refused and not said before this)",
+			(unsigned long long)unsaid);
 	fputc('\n', stderr);
-	unsaid = 0;
 }
 
 int vmapp_agent_accept(int listen_fd, int *reserve_fd, const uint32_t *cid, bool busy,

@@ -1,4 +1,6 @@
 /* SPDX-License-Identifier: MIT */
+#include <time.h>
+
 #include "ratelimit.h"
 
 #define NSEC_PER_SEC UINT64_C(1000000000)
@@ -42,4 +44,13 @@ bool vmapp_ratelimit_allow(struct vmapp_ratelimit *rl, uint64_t now_ns, uint64_t
 	*ret_suppressed = rl->suppressed;
 	rl->suppressed = 0;
 	return true;
+}
+
+uint64_t vmapp_ratelimit_now_ns(void)
+{
+	struct timespec ts;
+
+	if (clock_gettime(CLOCK_MONOTONIC, &ts) < 0)
+		return 0;
+	return (uint64_t)ts.tv_sec * NSEC_PER_SEC + (uint64_t)ts.tv_nsec;
 }

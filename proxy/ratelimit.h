@@ -2,7 +2,8 @@
 /*
  * A token bucket for log lines: a burst, then a steady rate, and a count
  * of what was held back so that one summary line can say so.  Pure: the
- * caller passes the time, so that tests drive the clock.
+ * caller passes the time, so that tests drive the clock
+ * (vmapp_ratelimit_now_ns() is the real one).
  */
 #ifndef VMAPP_RATELIMIT_H
 #define VMAPP_RATELIMIT_H
@@ -31,5 +32,9 @@ void vmapp_ratelimit_init(struct vmapp_ratelimit *rl, unsigned burst, unsigned p
  * and *ret_suppressed is left alone.
  */
 bool vmapp_ratelimit_allow(struct vmapp_ratelimit *rl, uint64_t now_ns, uint64_t *ret_suppressed);
+
+/* CLOCK_MONOTONIC in nanoseconds, the time to pass outside tests; 0 if
+ * the clock fails (then no time passes: the limiter holds). */
+uint64_t vmapp_ratelimit_now_ns(void);
 
 #endif

@@ -1,17 +1,12 @@
 /* SPDX-License-Identifier: MIT */
 #include <inttypes.h>
 #include <stdarg.h>
-#include <time.h>
 
 #include "log.h"
 
 static uint64_t monotonic_ns(void *data)
 {
-	struct timespec ts;
-
-	if (clock_gettime(CLOCK_MONOTONIC, &ts) < 0)
-		return 0;	/* no time passes: the limiter holds */
-	return (uint64_t)ts.tv_sec * UINT64_C(1000000000) + (uint64_t)ts.tv_nsec;
+	return vmapp_ratelimit_now_ns();
 }
 
 void vmapp_log_init(struct vmapp_log *log, FILE *out, uint64_t (*clock)(void *data),
