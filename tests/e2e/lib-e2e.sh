@@ -71,6 +71,27 @@ e2e_fail() {
 }
 
 qemu_pid() { cat "$RUNTIME/qemu.pid" 2>/dev/null; }
+
+# vhost_vsock_usable: /dev/vhost-vsock opens here, as vmapp would open it
+# (then transport=auto is vsock on the kernel's device).
+vhost_vsock_usable() {
+	python3 -c 'import os; os.close(os.open("/dev/vhost-vsock", os.O_RDWR))' 2>/dev/null
+}
+
+# wait_vm_window NAME SECONDS: WINDOW is the window with app_id APP_ID,
+# once the `vmapp-proxy --vm` spawned as NAME made it appear; fails when
+# that one exits first or SECONDS pass.
+wait_vm_window() {
+	local name=$1 deadline=$((SECONDS + $2))
+	# shellcheck disable=SC2016 # jq's variable
+	until WINDOW=$(find_window '.app_id == $a' --arg a "$APP_ID"); do
+		alive "${PIDS[$name]}" ||
+			e2e_fail "vmapp-proxy --vm exited $(wait "${PIDS[$name]}"; echo $?): $(tail -n 5 "$T/$name.err")"
+		((SECONDS < deadline)) ||
+			e2e_fail "no window with app_id $APP_ID within $2 s; windows: $(windows | tr '\n' ' ')"
+		sleep 1
+	done
+}
 vm_proxy_pid() { pgrep -f -- "--vm-serve $VM\$" | head -n 1; }
 
 # keep_console FILE: the guest's console log of this run, kept next to the

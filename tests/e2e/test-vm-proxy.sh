@@ -64,21 +64,8 @@ add_seat_keyboard
 started=$SECONDS
 spawn app-1 "$PROXY" --vm "$VM" -- foot --log-level=warning -f monospace:size=16 sh -c "$GO_SCRIPT"
 
-wait_vm_window() {
-	local deadline=$((SECONDS + $1)) w
-	while :; do
-		# shellcheck disable=SC2016 # jq's variable
-		if w=$(find_window '.app_id == $a' --arg a "$APP_ID"); then
-			printf '%s\n' "$w"
-			return 0
-		fi
-		alive "${PIDS[app-1]}" || e2e_fail "vmapp-proxy --vm exited $(wait "${PIDS[app-1]}"; echo $?): $(tail -n 5 "$T/app-1.err")"
-		((SECONDS < deadline)) || return 1
-		sleep 1
-	done
-}
-window=$(wait_vm_window "$BOOT_WAIT") ||
-	e2e_fail "no window with app_id $APP_ID within $BOOT_WAIT s; windows: $(windows | tr '\n' ' ')"
+wait_vm_window app-1 "$BOOT_WAIT"
+window=$WINDOW
 WINDOW_SECONDS=$((SECONDS - started))
 log "vmapp-proxy --vm to window: $WINDOW_SECONDS s: $window"
 for step in "disk" "accelerator" "transport" "booting" "waiting for the agent" "the agent is there"; do
@@ -86,7 +73,7 @@ for step in "disk" "accelerator" "transport" "booting" "waiting for the agent" "
 		e2e_fail "the first call did not show the step '$step': $(cat "$T/app-1.err")"
 done
 # transport=auto: virtio-serial, and why, where vhost-vsock does not open.
-if ! python3 -c 'import os; os.close(os.open("/dev/vhost-vsock", os.O_RDWR))' 2>/dev/null; then
+if ! vhost_vsock_usable; then
 	grep -q "vmapp-proxy: $VM: virtio-serial (no vsock: /dev/vhost-vsock: " "$T/app-1.err" ||
 		e2e_fail "transport=auto did not say it took virtio-serial, and why: $(cat "$T/app-1.err")"
 fi

@@ -46,7 +46,7 @@ VM=vs
 APP_ID=vmapp.$VM.foot
 
 use_vm "$VM"
-if python3 -c 'import os; os.close(os.open("/dev/vhost-vsock", os.O_RDWR))' 2>/dev/null; then
+if vhost_vsock_usable; then
 	DEVICE=kernel
 	QEMU_DEVICE=vhost-vsock-pci
 else
@@ -77,15 +77,8 @@ add_seat_keyboard
 
 started=$SECONDS
 spawn app-1 "$PROXY" --vm "$VM" -- foot --log-level=warning -f monospace:size=16 sh -c "$GO_SCRIPT"
-deadline=$((SECONDS + BOOT_WAIT))
-# shellcheck disable=SC2016 # jq's variable
-until window=$(find_window '.app_id == $a' --arg a "$APP_ID"); do
-	alive "${PIDS[app-1]}" ||
-		e2e_fail "vmapp-proxy --vm exited $(wait "${PIDS[app-1]}"; echo $?): $(tail -n 5 "$T/app-1.err")"
-	((SECONDS < deadline)) ||
-		e2e_fail "no window with app_id $APP_ID within $BOOT_WAIT s; windows: $(windows | tr '\n' ' ')"
-	sleep 1
-done
+wait_vm_window app-1 "$BOOT_WAIT"
+window=$WINDOW
 WINDOW_SECONDS=$((SECONDS - started))
 log "vmapp-proxy --vm to window on vsock: $WINDOW_SECONDS s: $window"
 
