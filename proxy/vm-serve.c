@@ -464,7 +464,7 @@ static void forward_output(struct serve *s, const struct vmapp_transport_frame *
 static void client_exit(struct ctl_client *c, const char *status)
 {
 	const char *fields[] = { status };
-	char message[64];
+	static char message[VMAPP_CTL_MAX]; /* vmapp_ctl_format's size */
 	ssize_t size = vmapp_ctl_format(message, "EXIT", fields, 1);
 	if (!vmapp_vm_output_pending(&c->output) || size < 0 ||
 	    vmapp_vm_output_push_message(&c->output, c->fd, message, (size_t)size) < 0) {
